@@ -7,6 +7,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -286,13 +287,18 @@ func Fail(id ID, code Code, format string, args ...any) Response {
 // UnmarshalJSON accepts "open", "close", "closed" or a number from 0 to 1.
 // A number outside 0..1 is an out_of_range *Error; anything else is bad_type.
 func (g *Gripper) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case `"open"`:
-		*g = GripperOpen
-		return nil
-	case `"close"`, `"closed"`:
-		*g = GripperClosed
-		return nil
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err == nil {
+			switch s {
+			case "open":
+				*g = GripperOpen
+				return nil
+			case "close", "closed":
+				*g = GripperClosed
+				return nil
+			}
+		}
 	}
 	v, err := parseNumber("gripper", b, `"open", "close" or a number from 0 (open) to 1 (closed)`)
 	if err != nil {

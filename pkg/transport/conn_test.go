@@ -77,12 +77,14 @@ func TestReadLineDeadlineKeepsPartialLine(t *testing.T) {
 func TestReadLineLimitsAndEOF(t *testing.T) {
 	peer, nc := pair(t)
 	c := New(nc, 32)
+	done := make(chan struct{})
 	go func() {
-		// Owned by the test: ends when the payload is written or the
-		// conn is closed by Cleanup.
+		defer close(done)
+		peer.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		peer.Write([]byte(strings.Repeat("x", 100000) + "\n{\"type\":\"stop\"}\n{\"type\""))
 		peer.CloseWrite()
 	}()
+	defer func() { peer.Close(); <-done }()
 	deadline := time.Now().Add(10 * time.Second)
 	if _, err := c.ReadLine(deadline); !errors.Is(err, protocol.ErrLineTooLong) {
 		t.Fatalf("long line: %v", err)

@@ -26,7 +26,20 @@ $(VENV_STAMP): requirements/ros-jazzy.txt requirements/test.txt
 	scripts/venv-links.sh $(VENV)
 	@touch $@
 
-build: venv
+## generate: Go bindings (rclgo-gen) of the ROS interfaces we use, into msgs/gen (git-ignored:
+## they are a pure function of the pinned wheels and the pinned rclgo-gen, and take <1 s).
+ROS_MSG_PKGS := std_msgs geometry_msgs sensor_msgs trajectory_msgs diagnostic_msgs std_srvs builtin_interfaces rcl_interfaces
+GEN_STAMP    := msgs/gen/.stamp
+generate: $(GEN_STAMP)
+$(GEN_STAMP): $(VENV_STAMP) go.mod
+	rm -rf msgs/gen
+	$(ENV) $(GO) tool rclgo-gen generate --ignore-ros-distro-mismatch -r "$$AETHER_VENV" -d msgs/gen \
+		--message-module-prefix github.com/aether-lab/aether-bridge/msgs/gen --cgo-flags-path "" \
+		$(foreach p,$(ROS_MSG_PKGS),--include-package-deps $(p)) > build-generate.log 2>&1 || { cat build-generate.log; exit 1; }
+	@rm -f build-generate.log
+	@touch $@
+
+build: generate
 	$(ENV) $(GO) build -o bin/ ./cmd/...
 
 lint:

@@ -1,0 +1,124 @@
+package bridge
+
+import (
+	"errors"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+)
+
+// ackError is an error found by the bridge itself, with the code its ack carries.
+type ackError struct {
+	code string
+	msg  string
+}
+
+func (e *ackError) Error() string { return e.code + ": " + e.msg }
+
+func estopErr() error {
+	return &ackError{code: string(protocol.CodeEstop),
+		msg: "emergency stop is engaged: publish false on /aether/estop (or call ~/home) to release it"}
+}
+
+// CodedError is an error that carries an ack code (e.g. a Sink's
+// "queue full"). Sinks may return one from SetTarget/Send and pass one to
+// Result; any other error is reported with code "internal".
+type CodedError interface {
+	error
+	AckCode() string
+}
+
+// reject publishes an error ack for a command that was never sent.
+func (c *Core) reject(source string, err error, target *ik.Point) {
+	c.publish(Ack{Source: source, Code: codeOf(err), Message: messageOf(err), Target: target})
+}
+
+// track remembers a sent command so its Result can be routed to an ack, or
+// rejects it right away if the sink refused it.
+func (c *Core) track(source string, id protocol.ID, err error, target *ik.Point) {
+	if err != nil {
+		c.reject(source, err, target)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.pending[id]; !dup {
+		c.order = append(c.order, id)
+	}
+	c.pending[id] = pending{source: source, target: target}
+	// Bound memory: forget the oldest entries (their acks then say "unknown source").
+	for len(c.pending) > c.cfg.MaxPending && len(c.order) > 0 {
+		delete(c.pending, c.order[0])
+		c.order = c.order[1:]
+	}
+	if len(c.order) > 2*c.cfg.MaxPending { // compact ids already answered
+		live := c.order[:0]
+		for _, o := range c.order {
+			if _, ok := c.pending[o]; ok {
+				live = append(live, o)
+			}
+		}
+		c.order = live
+	}
+}
+
+// Result routes the outcome of command id to its ack: resp is the
+// controller's reply when err is nil.
+func (c *Core) Result(id protocol.ID, resp protocol.Response, err error, rtt time.Duration) {
+	c.mu.Lock()
+	p, ok := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if !ok {
+		p.source = "unknown"
+	}
+	ack := Ack{ID: idText(id), Source: p.source, RTT: rtt, Target: p.target}
+	switch {
+	case err != nil:
+		ack.Code, ack.Message = codeOf(err), messageOf(err)
+	case resp.Status == protocol.StatusOK:
+		ack.OK, ack.Message = true, resp.Message
+		if resp.Clamped != nil && ack.Target != nil {
+			ack.Target = &ik.Point{X: resp.Clamped.X, Y: resp.Clamped.Y, Z: resp.Clamped.Z}
+		}
+	default:
+		ack.Code, ack.Message = string(resp.Code), resp.Message
+		if ack.Code == "" { // a seed-protocol server sends no code
+			ack.Code = "error"
+		}
+	}
+	c.publish(ack)
+}
+
+// idText renders an id for ROS: the bare string for string ids.
+func idText(id protocol.ID) string {
+	s := string(id)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+func codeOf(err error) string {
+	var ae *ackError
+	var ce CodedError
+	var pe *protocol.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.code
+	case errors.As(err, &ce):
+		return ce.AckCode()
+	case errors.As(err, &pe):
+		return string(pe.Code)
+	}
+	return string(protocol.CodeInternal)
+}
+
+func messageOf(err error) string {
+	var ae *ackError
+	if errors.As(err, &ae) {
+		return ae.msg
+	}
+	return err.Error()
+}

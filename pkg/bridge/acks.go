@@ -35,19 +35,26 @@ func (c *Core) reject(source string, err error, target *ik.Point) {
 }
 
 // track remembers a sent command so its Result can be routed to an ack, or
-// rejects it right away if the sink refused it.
+// rejects it right away if the sink refused it. A result that arrived before
+// track ran (a fast reply on loopback) is published now.
 func (c *Core) track(source string, id protocol.ID, err error, target *ik.Point) {
 	if err != nil {
 		c.reject(source, err, target)
 		return
 	}
+	p := pending{source: source, target: target}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	if r, early := c.early[id]; early {
+		delete(c.early, id)
+		c.mu.Unlock()
+		c.publish(r.ack(p))
+		return
+	}
 	if _, dup := c.pending[id]; !dup {
 		c.order = append(c.order, id)
 	}
-	c.pending[id] = pending{source: source, target: target}
-	// Bound memory: forget the oldest entries (their acks then say "unknown source").
+	c.pending[id] = p
+	// Bound memory: forget the oldest entries (their results are then dropped).
 	for len(c.pending) > c.cfg.MaxPending && len(c.order) > 0 {
 		delete(c.pending, c.order[0])
 		c.order = c.order[1:]
@@ -61,34 +68,55 @@ func (c *Core) track(source string, id protocol.ID, err error, target *ik.Point)
 		}
 		c.order = live
 	}
+	c.mu.Unlock()
+}
+
+// result is one command outcome as the sink reported it.
+type result struct {
+	id   protocol.ID
+	resp protocol.Response
+	err  error
+	rtt  time.Duration
 }
 
 // Result routes the outcome of command id to its ack: resp is the
-// controller's reply when err is nil.
+// controller's reply when err is nil. It may arrive before the command is
+// tracked; it is then held until it is.
 func (c *Core) Result(id protocol.ID, resp protocol.Response, err error, rtt time.Duration) {
+	r := result{id: id, resp: resp, err: err, rtt: rtt}
 	c.mu.Lock()
 	p, ok := c.pending[id]
+	if !ok {
+		if len(c.early) >= c.cfg.MaxPending {
+			clear(c.early) // only results nobody will ever track pile up here
+		}
+		c.early[id] = r
+		c.mu.Unlock()
+		return
+	}
 	delete(c.pending, id)
 	c.mu.Unlock()
-	if !ok {
-		p.source = "unknown"
-	}
-	ack := Ack{ID: idText(id), Source: p.source, RTT: rtt, Target: p.target}
+	c.publish(r.ack(p))
+}
+
+// ack builds the Ack for r, sent on behalf of p.
+func (r result) ack(p pending) Ack {
+	ack := Ack{ID: idText(r.id), Source: p.source, RTT: r.rtt, Target: p.target}
 	switch {
-	case err != nil:
-		ack.Code, ack.Message = codeOf(err), messageOf(err)
-	case resp.Status == protocol.StatusOK:
-		ack.OK, ack.Message = true, resp.Message
-		if resp.Clamped != nil && ack.Target != nil {
-			ack.Target = &ik.Point{X: resp.Clamped.X, Y: resp.Clamped.Y, Z: resp.Clamped.Z}
+	case r.err != nil:
+		ack.Code, ack.Message = codeOf(r.err), messageOf(r.err)
+	case r.resp.Status == protocol.StatusOK:
+		ack.OK, ack.Message = true, r.resp.Message
+		if c := r.resp.Clamped; c != nil && ack.Target != nil {
+			ack.Target = &ik.Point{X: c.X, Y: c.Y, Z: c.Z}
 		}
 	default:
-		ack.Code, ack.Message = string(resp.Code), resp.Message
+		ack.Code, ack.Message = string(r.resp.Code), r.resp.Message
 		if ack.Code == "" { // a seed-protocol server sends no code
 			ack.Code = "error"
 		}
 	}
-	c.publish(ack)
+	return ack
 }
 
 // idText renders an id for ROS: the bare string for string ids.

@@ -112,7 +112,8 @@ type Core struct {
 	position *ik.Point // last commanded or reported tool position, mm
 	estopped bool      // /aether/estop engaged: motion is refused locally
 	pending  map[protocol.ID]pending
-	order    []protocol.ID // insertion order of pending, for bounded eviction
+	order    []protocol.ID          // insertion order of pending, for bounded eviction
+	early    map[protocol.ID]result // results that arrived before their command was tracked
 }
 
 // NewCore returns a Core that sends to sink and publishes every Ack through
@@ -125,7 +126,7 @@ func NewCore(cfg Config, sink Sink, publish func(Ack)) (*Core, error) {
 	if sink == nil || publish == nil {
 		return nil, errors.New("bridge: NewCore needs a sink and a publish function")
 	}
-	return &Core{cfg: cfg, sink: sink, publish: publish, pending: make(map[protocol.ID]pending)}, nil
+	return &Core{cfg: cfg, sink: sink, publish: publish, pending: make(map[protocol.ID]pending), early: make(map[protocol.ID]result)}, nil
 }
 
 // Target handles a position target in metres (REP 103, base frame) from

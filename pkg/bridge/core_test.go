@@ -272,3 +272,34 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// instantSink answers every command synchronously, before SetTarget/Send
+// even return — as a loopback reply can.
+type instantSink struct {
+	fakeSink
+	core *Core
+}
+
+func (s *instantSink) SetTarget(p ik.Point, g float64) (protocol.ID, error) {
+	id, _ := s.fakeSink.SetTarget(p, g)
+	s.core.Result(id, protocol.OK(id, "Command received"), nil, time.Microsecond)
+	return id, nil
+}
+
+func TestResultBeforeTrackIsNotLost(t *testing.T) {
+	sink, log := &instantSink{}, &ackLog{}
+	c, err := NewCore(Config{Arm: ik.DefaultModel()}, sink, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.core = c
+	p := reachable(t)
+	c.Target("/aether/target", "", p.X, p.Y, p.Z)
+	a := log.last(t)
+	if !a.OK || a.Source != "/aether/target" || a.ID != "1" {
+		t.Fatalf("ack = %+v: the early result lost its source", a)
+	}
+	if len(c.pending) != 0 || len(c.early) != 0 {
+		t.Fatalf("leftovers: pending %v early %v", c.pending, c.early)
+	}
+}

@@ -165,3 +165,16 @@ func TestCheckLayout(t *testing.T) {
 		})
 	}
 }
+
+// The control loop converts a full command every tick (50–100 Hz); this
+// should stay far below a microsecond per servo and allocate one slice.
+func BenchmarkPulses(b *testing.B) {
+	cs := DefaultCalibrations([]string{"base", "shoulder", "elbow", "wrist_pitch", "wrist_roll"})
+	joints := []float64{0.1, -0.2, 0.3, -0.4, 0.5}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cs.Pulses(joints, 0.5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -132,7 +132,10 @@ func codeOf(err error) string {
 	var ae *ackError
 	var ce CodedError
 	var pe *protocol.Error
+	var ie *ik.Error
 	switch {
+	case errors.As(err, &ie):
+		return string(ie.Code)
 	case errors.As(err, &ae):
 		return ae.code
 	case errors.As(err, &ce):

@@ -1,0 +1,109 @@
+package bridge
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+)
+
+type gazeboRig struct {
+	trajs []Trajectory
+	log   *ackLog
+	core  *Core
+	sink  *GazeboSink
+	fail  error
+}
+
+func newGazeboRig(t *testing.T, cfg GazeboConfig) *gazeboRig {
+	t.Helper()
+	r := &gazeboRig{log: &ackLog{}}
+	cfg.Arm = ik.DefaultModel()
+	var err error
+	r.sink, err = NewGazeboSink(cfg, func(tr Trajectory) error {
+		if r.fail != nil {
+			return r.fail
+		}
+		r.trajs = append(r.trajs, tr)
+		return nil
+	}, func(id protocol.ID, resp protocol.Response, err error, rtt time.Duration) {
+		r.core.Result(id, resp, err, rtt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.core, err = NewCore(Config{Arm: cfg.Arm}, r.sink, r.log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestGazeboTargetPublishesIKJointsThatFKBack(t *testing.T) {
+	r := newGazeboRig(t, GazeboConfig{})
+	m := ik.DefaultModel()
+	want, _ := m.FK(m.HomePose())
+	want.X += 20 // a nearby reachable point
+	r.core.Target("/aether/target", "", want.X/1000, want.Y/1000, want.Z/1000)
+	if len(r.trajs) != 1 {
+		t.Fatalf("published %d trajectories (acks %+v)", len(r.trajs), r.log.acks)
+	}
+	tr := r.trajs[0]
+	if len(tr.JointNames) != len(m.Joints) || len(tr.Positions) != len(m.Joints) {
+		t.Fatalf("trajectory %+v", tr)
+	}
+	q, err := m.FromExternal(tr.Positions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.FK(q)
+	if math.Abs(got.X-want.X) > 0.1 || math.Abs(got.Y-want.Y) > 0.1 || math.Abs(got.Z-want.Z) > 0.1 {
+		t.Fatalf("FK(trajectory) = %v, want %v", got, want)
+	}
+	if tr.Duration < 100*time.Millisecond {
+		t.Fatalf("duration %v shorter than the minimum", tr.Duration)
+	}
+	a := r.log.last(t)
+	if !a.OK || !strings.Contains(a.Message, "/arm_controller/joint_trajectory") || a.Source != "/aether/target" {
+		t.Fatalf("ack = %+v: should say it went to gazebo", a)
+	}
+}
+
+func TestGazeboGripperJointAndStop(t *testing.T) {
+	r := newGazeboRig(t, GazeboConfig{GripperJoint: "gripper_joint", GripperClosed: 0.5, Topic: "/arm/traj"})
+	r.core.Gripper("/aether/gripper", 1)
+	tr := r.trajs[len(r.trajs)-1]
+	if tr.JointNames[len(tr.JointNames)-1] != "gripper_joint" || tr.Positions[len(tr.Positions)-1] != 0.5 {
+		t.Fatalf("gripper not in trajectory: %+v", tr)
+	}
+	r.core.Stop("~/stop")
+	tr = r.trajs[len(r.trajs)-1]
+	if len(tr.Positions) != 0 || len(tr.JointNames) == 0 {
+		t.Fatalf("stop should be an empty trajectory with joint names, got %+v", tr)
+	}
+	if a := r.log.last(t); !a.OK || a.Source != "~/stop" || !strings.Contains(a.Message, "/arm/traj") {
+		t.Fatalf("ack = %+v", a)
+	}
+}
+
+func TestGazeboPublishFailureIsAnErrorAck(t *testing.T) {
+	r := newGazeboRig(t, GazeboConfig{})
+	r.fail = errors.New("publisher closed")
+	if _, err := r.core.Home("~/home"); err != nil {
+		t.Fatal(err)
+	}
+	if a := r.log.last(t); a.OK || a.Code != "internal" || !strings.Contains(a.Message, "publisher closed") {
+		t.Fatalf("ack = %+v", a)
+	}
+}
+
+func TestGazeboConfigValidate(t *testing.T) {
+	_, err := NewGazeboSink(GazeboConfig{Arm: ik.DefaultModel(), MaxJointSpeed: -1}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "max_joint_speed") {
+		t.Fatalf("err = %v", err)
+	}
+}

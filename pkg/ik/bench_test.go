@@ -27,9 +27,16 @@ func BenchmarkIKFixedPitch(b *testing.B) {
 }
 
 // BenchmarkIKClamp: a target inside the box but out of reach, so the
-// clamp search runs (the worst case for a motion loop).
+// clamp search runs.
 func BenchmarkIKClamp(b *testing.B) {
 	benchIK(b, DefaultModel(), Point{270, 200, 300}, Options{Clamp: true})
+}
+
+// BenchmarkIKClampWorst: the slowest of 20000 random targets tried; the
+// segment probes mostly fail on joint limits, so each runs the full auto
+// pitch scan. This bounds IK's cost in a motion loop.
+func BenchmarkIKClampWorst(b *testing.B) {
+	benchIK(b, DefaultModel(), Point{160.8, 168.8, 306.8}, Options{Clamp: true})
 }
 
 func BenchmarkFK(b *testing.B) {

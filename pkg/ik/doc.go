@@ -32,9 +32,9 @@
 //
 // # IK
 //
-// IK is closed form. The base yaw points the arm at the target (or, when
-// that is outside the base limits, directly away from it, with the arm
-// reaching back over its top). The tool pitch comes from the wrist policy
+// IK is closed form. The base yaw points the arm at the target; if that
+// yaw is outside the base limits or yields no solution, IK tries pointing
+// directly away from it, with the arm reaching back over its top. The tool pitch comes from the wrist policy
 // (see WristPolicy), which fixes the wrist centre; the shoulder and elbow
 // then solve a two-link triangle on the elbow ≤ 0 branch, which is
 // elbow-up for targets in front of the shoulder. See Model.IK for how

@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,18 +95,18 @@ func decodeStrict(data []byte, out any) (*yamlIndex, error) {
 // yamlIndex maps YAML lines to field paths so that yaml.v3's
 // "line N: ..." messages and Validate's field names can be tied together.
 type yamlIndex struct {
-	keys   map[int][]keyAt    // line -> mapping keys starting on it
-	leaves map[int][][]string // line -> path segments of values on it
-	lines  map[string]int     // rendered path -> line
+	keys  map[int][]nodeAt // line -> mapping keys starting on it
+	nodes map[int][]nodeAt // line -> value nodes starting on it
+	lines map[string]int   // rendered path -> line
 }
 
-type keyAt struct {
-	name string
+type nodeAt struct {
 	path []string
+	n    *yaml.Node
 }
 
 func newYAMLIndex(doc *yaml.Node) *yamlIndex {
-	x := &yamlIndex{keys: map[int][]keyAt{}, leaves: map[int][][]string{}, lines: map[string]int{}}
+	x := &yamlIndex{keys: map[int][]nodeAt{}, nodes: map[int][]nodeAt{}, lines: map[string]int{}}
 	x.walk(doc, nil)
 	return x
 }
@@ -114,6 +115,9 @@ func (x *yamlIndex) walk(n *yaml.Node, path []string) {
 	if _, ok := x.lines[render(path)]; !ok {
 		x.lines[render(path)] = n.Line
 	}
+	if n.Kind != yaml.DocumentNode {
+		x.nodes[n.Line] = append(x.nodes[n.Line], nodeAt{path: path, n: n})
+	}
 	switch {
 	case n.Kind == yaml.DocumentNode && len(n.Content) > 0:
 		x.walk(n.Content[0], path)
@@ -121,7 +125,7 @@ func (x *yamlIndex) walk(n *yaml.Node, path []string) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			p := append(path[:len(path):len(path)], k.Value)
-			x.keys[k.Line] = append(x.keys[k.Line], keyAt{name: k.Value, path: p})
+			x.keys[k.Line] = append(x.keys[k.Line], nodeAt{path: p, n: k})
 			x.lines[render(p)] = k.Line
 			x.walk(n.Content[i+1], p)
 		}
@@ -129,8 +133,6 @@ func (x *yamlIndex) walk(n *yaml.Node, path []string) {
 		for i, c := range n.Content {
 			x.walk(c, append(path[:len(path):len(path)], "["+strconv.Itoa(i)+"]"))
 		}
-	default:
-		x.leaves[n.Line] = append(x.leaves[n.Line], path)
 	}
 }
 
@@ -182,7 +184,7 @@ func (x *yamlIndex) describe(msg string) *FieldError {
 		if u[2] != "" {
 			got += " `" + u[2] + "`"
 		}
-		return &FieldError{Field: render(commonPrefix(x.leaves[line])), Line: line,
+		return &FieldError{Field: x.valuePath(line, u[1], u[2]), Line: line,
 			Problem: fmt.Sprintf("must be %s, got %s", goTypeName(u[3]), got)}
 	}
 	return &FieldError{Line: line, Problem: rest}
@@ -191,15 +193,54 @@ func (x *yamlIndex) describe(msg string) *FieldError {
 // keyPath is the path of the key called name on line, or just name.
 func (x *yamlIndex) keyPath(line int, name string) string {
 	for _, k := range x.keys[line] {
-		if k.name == name {
+		if k.n.Value == name {
 			return render(k.path)
 		}
 	}
 	return name
 }
 
-// commonPrefix of the value paths on one line: a flow list such as
-// `park_deg: [0, x]` yields "park_deg" rather than guessing an element.
+// valuePath finds the node on line that yaml.v3 complained about, by its
+// tag and (possibly truncated) text; if that is ambiguous, the common
+// prefix of the candidates' paths.
+func (x *yamlIndex) valuePath(line int, tag, text string) string {
+	var match, all [][]string
+	for _, c := range x.nodes[line] {
+		all = append(all, c.path)
+		if c.n.ShortTag() != tag {
+			continue
+		}
+		if short, ok := strings.CutSuffix(text, "..."); c.n.Kind != yaml.ScalarNode ||
+			c.n.Value == text || (ok && strings.HasPrefix(c.n.Value, short)) {
+			match = append(match, c.path)
+		}
+	}
+	if len(match) > 0 {
+		return render(commonPrefix(deepest(match)))
+	}
+	return render(commonPrefix(all))
+}
+
+// deepest drops paths that are ancestors of others in paths: in
+// `name: {a: 1}` the complaint is about name's mapping, not the document's.
+func deepest(paths [][]string) [][]string {
+	var out [][]string
+	for i, p := range paths {
+		ancestor := false
+		for j, q := range paths {
+			if i != j && len(q) > len(p) && slices.Equal(q[:len(p)], p) {
+				ancestor = true
+				break
+			}
+		}
+		if !ancestor {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// commonPrefix of paths: for two values on one line, their parent.
 func commonPrefix(paths [][]string) []string {
 	if len(paths) == 0 {
 		return nil

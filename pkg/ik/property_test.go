@@ -129,3 +129,63 @@ func degList(q []float64) []float64 {
 	}
 	return out
 }
+
+// TestAutoPicksNearestPitch checks the auto policy against a fixed-pitch
+// oracle probing every 0.25°: no pitch nearer the preferred one than the
+// chosen pitch may work, except inside a feasible window that holds none
+// of the 2° scan points (IK documents that such narrow windows can be
+// skipped).
+func TestAutoPicksNearestPitch(t *testing.T) {
+	auto := wideModel(WristAuto, -90)
+	rng := rand.New(rand.NewPCG(7, 8))
+	const probeStep = 0.25 // degrees; divides the 2° scan step
+	tilted, skipped := 0, 0
+	for range 400 {
+		q := sampleJoints(rng, auto)
+		p, err := auto.FK(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sol, err := auto.IK(p, Options{})
+		if err != nil {
+			continue // counted by TestFKIKRoundTripAuto
+		}
+		s := sol.Joints
+		got := deg(math.Remainder(s[1]+s[2]+s[3], 2*math.Pi))
+		off := math.Abs(math.Remainder(got-auto.Wrist.PitchDeg, 360))
+		if off > 1e-6 {
+			tilted++
+		}
+		probe := auto
+		probe.Wrist.Mode = WristFixedPitch
+		works := func(sign, d float64) bool {
+			probe.Wrist.PitchDeg = auto.Wrist.PitchDeg + sign*d
+			_, err := probe.IK(p, Options{})
+			return err == nil
+		}
+		for _, sign := range []float64{1, -1} {
+			for d := 0.0; d < off-1e-3; d += probeStep {
+				if !works(sign, d) {
+					continue
+				}
+				// A nearer feasible pitch: fine only if its window ends
+				// before the next scan point.
+				scan := 2 * math.Ceil(d/2)
+				whole := true
+				for e := d; e <= scan && whole; e += probeStep {
+					whole = works(sign, e)
+				}
+				if whole {
+					t.Fatalf("p = %v: auto chose pitch %.4f° (offset %.4f°), but every pitch from offset %.2f° to the scan point %.0f° (sign %+.0f) works",
+						p, got, off, d, scan, sign)
+				}
+				skipped++
+				break
+			}
+		}
+	}
+	if tilted < 50 {
+		t.Errorf("only %d of 400 samples needed a tilt; the test is not exercising the scan", tilted)
+	}
+	t.Logf("%d of 400 samples tilted; %d narrow feasible windows skipped", tilted, skipped)
+}

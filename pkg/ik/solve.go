@@ -119,8 +119,9 @@ func (k *kin) fk(q *[maxJoints]float64) Point {
 // The tool pitch follows m.Wrist: fixed_pitch uses exactly PitchDeg;
 // auto uses the feasible pitch nearest to PitchDeg (searched in 2° steps,
 // then refined to ~1e-7°; on a tie the higher pitch wins). The elbow is
-// always on the elbow ≤ 0 branch. The base yaw points at the target, or
-// directly away from it when that alone is within the base limits.
+// always on the elbow ≤ 0 branch. The base yaw points at the target, or,
+// failing that, directly away from it (reaching back over the top); a
+// target on the yaw axis gets the yaw within limits nearest 0.
 //
 // Failures are *Error: out_of_range for NaN/±Inf coordinates (even with
 // Clamp) and, without Clamp, for points outside m.Workspace; unreachable

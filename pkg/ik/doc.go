@@ -32,7 +32,7 @@
 //
 // # IK
 //
-// IK is closed form. The base yaw points the arm at the target; if that
+// IK is closed form for a given tool pitch. The base yaw points the arm at the target; if that
 // yaw is outside the base limits or yields no solution, IK tries pointing
 // directly away from it, with the arm reaching back over its top. The tool pitch comes from the wrist policy
 // (see WristPolicy), which fixes the wrist centre; the shoulder and elbow

@@ -1,0 +1,151 @@
+package link
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+)
+
+// entry is one request on its way through the link.
+type entry struct {
+	id      protocol.ID
+	seq     uint64 // from the id: a larger seq is a newer request
+	kind    Kind
+	req     protocol.Request // as queued, id set; ttl_ms is added per write for targets
+	created time.Time        // targets: Target.Created; others: when queued
+
+	sends    int       // writes so far
+	sentAt   time.Time // last write
+	deadline time.Time // last write + AckTimeout
+	lastErr  error     // why the last attempt got no reply (ack timeout), for the final Result if given up
+}
+
+// age is how old a target is at now.
+func (e *entry) age(now time.Time) time.Duration { return now.Sub(e.created) }
+
+// next removes and returns the request to write now, or nil. Priority:
+// stops (beyond the window), then re-sends from a lost connection, the
+// discrete FIFO, the target slot. Stale targets met on the way are dropped.
+func (l *Link) next(now time.Time, window int) *entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.stops) > 0 {
+		e := l.stops[0]
+		l.stops = l.stops[1:]
+		return e
+	}
+	if len(l.inflight) >= window {
+		return nil
+	}
+	if len(l.resend) > 0 {
+		e := l.resend[0]
+		l.resend = l.resend[1:]
+		return e
+	}
+	if len(l.queue) > 0 {
+		e := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		return e
+	}
+	l.expireTargetLocked(now)
+	e := l.target
+	l.target = nil
+	return e
+}
+
+// expireTargetLocked drops the slot's target if it is MaxTargetAge old.
+func (l *Link) expireTargetLocked(now time.Time) {
+	e := l.target
+	if e == nil || e.age(now) < l.cfg.MaxTargetAge {
+		return
+	}
+	l.target = nil
+	l.m.dropped++
+	err := fmt.Errorf("%w (%v old, MaxTargetAge %v)", ErrTargetExpired, e.age(now).Round(time.Millisecond), l.cfg.MaxTargetAge)
+	if e.lastErr != nil {
+		err = fmt.Errorf("%w after %w", err, e.lastErr)
+	}
+	l.finishLocked(e, err)
+}
+
+func (l *Link) expireTarget(now time.Time) {
+	l.mu.Lock()
+	l.expireTargetLocked(now)
+	l.mu.Unlock()
+}
+
+// targetExpiry returns when the slot's target goes stale, or the zero time.
+func (l *Link) targetExpiry() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.target == nil {
+		return time.Time{}
+	}
+	return l.target.created.Add(l.cfg.MaxTargetAge)
+}
+
+// requeueLost sorts out what was in flight when a connection ended: stops
+// are re-sent first; in v1 mode discrete requests are re-sent with the same
+// id and the newest target goes back to the slot (unless a newer one is
+// there); anything else gets its final Result now.
+func (l *Link) requeueLost(legacy bool, cause error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var stops []*entry
+	for _, e := range l.inflight {
+		lost := e.lastErr
+		if lost == nil {
+			lost = fmt.Errorf("%w (%v)", ErrConnLost, cause)
+		}
+		switch {
+		case e.kind == KindStop:
+			stops = append(stops, e)
+		case e.kind == KindPing:
+			l.finishLocked(e, lost)
+		case legacy:
+			l.finishLocked(e, fmt.Errorf("%w (legacy mode: no id to deduplicate a re-send)", lost))
+		case e.kind == KindTarget:
+			l.restoreTargetLocked(e)
+		default:
+			l.resend = append(l.resend, e)
+		}
+	}
+	clear(l.inflight)
+	l.inflight = l.inflight[:0]
+	l.inflightN.Store(0)
+	l.stops = append(stops, l.stops...)
+}
+
+// restoreTargetLocked puts an unanswered target back in the slot, unless
+// the slot holds a newer one, so only the newest target is ever re-sent.
+func (l *Link) restoreTargetLocked(e *entry) {
+	old := l.target
+	if old != nil && old.seq > e.seq {
+		l.m.replaced++
+		l.finishLocked(e, fmt.Errorf("%w while awaiting its reply (newer id %s)", ErrReplaced, old.id))
+		return
+	}
+	if old != nil {
+		l.m.replaced++
+		l.finishLocked(old, fmt.Errorf("%w (newer id %s)", ErrReplaced, e.id))
+	}
+	l.target = e
+}
+
+// failAll gives every request still held its final ErrClosed Result.
+func (l *Link) failAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	all := append(append(append([]*entry{}, l.inflight...), l.stops...), l.resend...)
+	all = append(all, l.queue...)
+	if l.target != nil {
+		all = append(all, l.target)
+	}
+	for _, e := range all {
+		l.finishLocked(e, fmt.Errorf("%w before the request was answered", ErrClosed))
+	}
+	l.inflight, l.stops, l.resend, l.queue, l.target = nil, nil, nil, nil, nil
+	l.inflightN.Store(0)
+}

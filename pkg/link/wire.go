@@ -1,0 +1,194 @@
+package link
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/transport"
+)
+
+// readPoll bounds each blocking read of the reader goroutine; the ack
+// deadlines, not this, decide when a silent controller is dead.
+const readPoll = time.Second
+
+// inbound is one reply or event line from the reader goroutine, or the
+// error that ended reading.
+type inbound struct {
+	resp protocol.Response
+	at   time.Time // when the line was read, for RTT
+	err  error
+}
+
+// readLoop decodes lines until the connection fails or ctx ends.
+func readLoop(ctx context.Context, c *transport.Conn, out chan<- inbound) {
+	for {
+		line, err := c.ReadLine(time.Now().Add(readPoll))
+		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+			continue
+		}
+		var in inbound
+		switch {
+		case err != nil:
+			in.err = readErr(err)
+		default:
+			in.resp, in.err = decodeReply(line)
+			in.at = time.Now()
+		}
+		select {
+		case out <- in:
+		case <-ctx.Done():
+			return
+		}
+		if in.err != nil {
+			return
+		}
+	}
+}
+
+// readErr explains a failed read.
+func readErr(err error) error {
+	switch {
+	case errors.Is(err, protocol.ErrLineTooLong):
+		return fmt.Errorf("controller sent an overlong line: %w", err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("read: %w", err)
+	default:
+		return fmt.Errorf("connection closed by controller or network: %w", err)
+	}
+}
+
+// decodeReply decodes a reply line; a line that is not one is an error
+// quoting the line, since the stream can no longer be trusted.
+func decodeReply(line []byte) (protocol.Response, error) {
+	resp, err := protocol.DecodeResponse(line)
+	if err != nil {
+		return resp, fmt.Errorf("controller sent a line that is not a reply (%.80q): %w", line, err)
+	}
+	return resp, nil
+}
+
+// legacyRequest is a request in the seed format: no id, no ttl_ms, and the
+// gripper as the word "open" or "close".
+type legacyRequest struct {
+	Type    protocol.Type `json:"type"`
+	X       *float64      `json:"x,omitempty"`
+	Y       *float64      `json:"y,omitempty"`
+	Z       *float64      `json:"z,omitempty"`
+	Gripper string        `json:"gripper,omitempty"`
+}
+
+// legacyLine encodes r for a seed-protocol server. A gripper between the
+// ends rounds to the nearer word (0.5 and above is "close").
+func legacyLine(r *protocol.Request) ([]byte, error) {
+	lr := legacyRequest{Type: r.Type, X: r.X, Y: r.Y, Z: r.Z}
+	if r.Gripper != nil {
+		lr.Gripper = "open"
+		if *r.Gripper >= 0.5 {
+			lr.Gripper = "close"
+		}
+	}
+	return json.Marshal(lr)
+}
+
+// write sends e on c, stamping ttl_ms for targets in v1 mode.
+func (l *Link) write(c *transport.Conn, e *entry, legacy bool, now time.Time) error {
+	if legacy {
+		b, err := legacyLine(&e.req)
+		if err != nil {
+			return fmt.Errorf("encode %s %s: %w", e.kind, e.id, err)
+		}
+		return c.WriteLine(b, l.cfg.WriteTimeout)
+	}
+	req := e.req
+	if e.kind == KindTarget {
+		ttl := (l.cfg.MaxTargetAge - e.age(now) + time.Millisecond - 1).Milliseconds()
+		ttl = max(ttl, 1)
+		req.TTLms = &ttl
+	}
+	return c.WriteRequest(&req, l.cfg.WriteTimeout)
+}
+
+// isLegacyHelloReply reports whether a hello error comes from a server that
+// does not know hello (the seed server's "Invalid command" carries no code)
+// rather than from a v1 server refusing us (unauthorized, bad version).
+func isLegacyHelloReply(r protocol.Response) bool {
+	return r.Status == protocol.StatusError &&
+		(r.Code == "" || r.Code == protocol.CodeInvalidCommand || r.Code == protocol.CodeInvalidJSON)
+}
+
+// handshake says hello and, if configured, subscribes. It reports whether
+// the server speaks only the seed protocol.
+func (l *Link) handshake(c *transport.Conn) (legacy bool, err error) {
+	id, _ := nextID()
+	hello := l.cfg.hello(id)
+	resp, err := l.roundTrip(c, &hello)
+	if err != nil {
+		return false, fmt.Errorf("hello: %w", err)
+	}
+	if resp.Status != protocol.StatusOK {
+		if isLegacyHelloReply(resp) {
+			l.server.Store(nil)
+			l.log.Warn("controller does not know hello: using the seed protocol on this connection",
+				"reply", resp.Message, "code", resp.Code)
+			return true, nil
+		}
+		return false, fmt.Errorf("controller refused hello: %s (code %s): check Config.Token and Config.ClientName against the controller's settings", resp.Message, resp.Code)
+	}
+	if resp.Server != nil {
+		s := *resp.Server
+		l.server.Store(&s)
+	}
+	if l.cfg.Subscribe {
+		id, _ := nextID()
+		resp, err := l.roundTrip(c, &protocol.Request{Type: protocol.TypeSubscribe, ID: id})
+		if err != nil {
+			return false, fmt.Errorf("subscribe: %w", err)
+		}
+		if resp.Status != protocol.StatusOK {
+			l.log.Warn("controller refused subscribe: no pushed telemetry on this connection", "reply", resp.Message, "code", resp.Code)
+		}
+	}
+	return false, nil
+}
+
+// roundTrip writes req and reads its reply within AckTimeout, passing
+// events on to telemetry. Only used before the reader goroutine starts.
+func (l *Link) roundTrip(c *transport.Conn, req *protocol.Request) (protocol.Response, error) {
+	if err := c.WriteRequest(req, l.cfg.WriteTimeout); err != nil {
+		return protocol.Response{}, err
+	}
+	deadline := time.Now().Add(l.cfg.AckTimeout)
+	for {
+		line, err := c.ReadLine(deadline)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return protocol.Response{}, fmt.Errorf("%w: no reply to %s within %v", ErrAckTimeout, req.Type, l.cfg.AckTimeout)
+		}
+		if err != nil {
+			return protocol.Response{}, readErr(err)
+		}
+		resp, err := decodeReply(line)
+		if err != nil {
+			return resp, err
+		}
+		if resp.Type == protocol.TypeEvent {
+			l.telemetry(resp)
+			continue
+		}
+		if !resp.ID.IsZero() && resp.ID != req.ID {
+			return resp, fmt.Errorf("reply to %s carries id %s, want %s", req.Type, resp.ID, req.ID)
+		}
+		return resp, nil
+	}
+}
+
+// telemetry passes a reply's state on to OnTelemetry.
+func (l *Link) telemetry(r protocol.Response) {
+	if r.State != nil {
+		l.disp.postTelemetry(*r.State)
+	}
+}

@@ -319,4 +319,3 @@ func joinReasons(a, b string) string {
 	}
 	return a + "; " + b
 }
-

@@ -64,7 +64,8 @@ fi
 inputs_hash() {
   {
     find "$src" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum "$reqs" "$root/requirements/ros-jazzy.txt" "$root/go.mod" "$root/scripts/build-msgs.sh"
+    sha256sum "$reqs" "$root/requirements/ros-jazzy.txt" "$root/scripts/build-msgs.sh"
+    grep -F 'github.com/tiiuae/rclgo ' "$root/go.mod" # the rclgo-gen version
     echo "$root"
   } | sha256sum | cut -d' ' -f1
 }

@@ -171,8 +171,8 @@ def test_rclpy_round_trip_in_one_process(node):
     assert got["link"].sent == 2 ** 63 + 5
 
 
-GO_RELAY = r'''// Written by test/test_msgs.py. Answers each aether_msgs/HandState on PREFIX/hand with a
-// CommandAck on PREFIX/ack and a LinkState on PREFIX/link derived from it.
+GO_RELAY = r'''// Written by test/test_msgs.py. Answers each aether_msgs/HandState on PREFIX/hand
+// with a CommandAck on PREFIX/ack and a LinkState on PREFIX/link derived from it.
 package main
 
 import (

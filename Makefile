@@ -39,7 +39,12 @@ $(GEN_STAMP): $(VENV_STAMP) go.mod
 	@rm -f build-generate.log
 	@touch $@
 
-build: generate
+## msgs: aether_msgs into build/msgs/install (C/Python typesupport, with the wheels' rosidl
+## toolchain) and its Go bindings into msgs/gen/aether_msgs; re-runs skip when up to date.
+msgs: generate
+	scripts/build-msgs.sh
+
+build: msgs
 	$(ENV) $(GO) build -o bin/ ./cmd/...
 
 lint:

@@ -1,0 +1,254 @@
+package bridge
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/hand"
+	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/link"
+)
+
+// Modes of the bridge (parameter "mode").
+const (
+	// ModeHardware: TCP to an aether_controller at controller_host:controller_port.
+	ModeHardware = "hardware"
+	// ModeSim: the same as hardware for the bridge; the launch file also
+	// starts aether_controller --backend sim.
+	ModeSim = "sim"
+	// ModeGazebo: no TCP; IK in the bridge, JointTrajectory to trajectory_topic.
+	ModeGazebo = "gazebo"
+)
+
+// Settings is the bridge's configuration after parameters are resolved
+// (units converted: durations from milliseconds/seconds, the arm file read).
+type Settings struct {
+	Mode              string        // hardware | sim | gazebo
+	ControllerHost    string        // aether_controller host
+	ControllerPort    int           // aether_controller TCP port
+	Token             string        // read from token_file; "" = no auth
+	ClientName        string        // hello client name
+	BaseFrame         string        // frame stamped targets must use
+	Arm               ik.Model      // from the arm file, or the built-in model
+	ArmFile           string        // "" = built-in model
+	Clamp             bool          // clamp to workspace instead of rejecting
+	DiagnosticsPeriod time.Duration // /diagnostics period
+	GripperJoint      string        // joint name for the gripper in /joint_states and trajectories; "" = leave out
+	Link              link.Config   // TCP link (Addr, callbacks filled by the node)
+	TrajectoryTopic   string        // gazebo mode output
+	GripperClosed     float64       // gazebo: gripper joint position when closed
+	MaxJointSpeed     float64       // gazebo: rad/s
+	Hand              hand.Mapping  // /aether/hand mapping
+}
+
+// ControllerAddr is host:port of the controller.
+func (s Settings) ControllerAddr() string {
+	return net.JoinHostPort(s.ControllerHost, strconv.Itoa(s.ControllerPort))
+}
+
+// Core returns the Core configuration.
+func (s Settings) Core() Config {
+	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp}
+}
+
+// LinkConfig returns the link configuration (callbacks left to the caller).
+func (s Settings) LinkConfig() link.Config {
+	c := s.Link
+	c.Addr, c.Token, c.ClientName, c.Subscribe = s.ControllerAddr(), s.Token, s.ClientName, true
+	return c
+}
+
+// Gazebo returns the Gazebo sink configuration.
+func (s Settings) Gazebo() GazeboConfig {
+	return GazeboConfig{Arm: s.Arm, Topic: s.TrajectoryTopic, GripperJoint: s.GripperJoint,
+		GripperClosed: s.GripperClosed, MaxJointSpeed: s.MaxJointSpeed}
+}
+
+// ParamType is a parameter's ROS type.
+type ParamType int
+
+// Parameter types used by the bridge.
+const (
+	Bool ParamType = iota
+	Int
+	Double
+	String
+	DoubleArray
+	StringArray
+)
+
+// Param declares one ROS parameter: its name, type, default, what it means
+// (with its unit), and how it lands in Settings.
+type Param struct {
+	Name        string
+	Type        ParamType
+	Default     any // bool, int64, float64, string, []float64 or []string
+	Description string
+	ReadOnly    bool     // cannot change after start (needs a restart)
+	Min, Max    *float64 // inclusive numeric range; nil = unbounded
+	Choices     []string // allowed string values; nil = any
+	apply       func(s *Settings, v any) error
+}
+
+func f(v float64) *float64 { return &v }
+
+func ms(v any) time.Duration { return time.Duration(v.(int64)) * time.Millisecond }
+
+// Params is every parameter of aether_bridge, in the order config/bridge.yaml
+// documents them. It is the one place their names, defaults and ranges live.
+var Params = []Param{
+	{Name: "mode", Type: String, Default: ModeHardware, ReadOnly: true, Choices: []string{ModeHardware, ModeSim, ModeGazebo},
+		Description: "hardware: TCP to aether_controller; sim: the same (the launch file starts a sim controller); gazebo: no TCP, JointTrajectory to trajectory_topic",
+		apply:       func(s *Settings, v any) error { s.Mode = v.(string); return nil }},
+	{Name: "controller_host", Type: String, Default: "127.0.0.1", ReadOnly: true,
+		Description: "aether_controller host name or IP (hardware, sim)",
+		apply:       func(s *Settings, v any) error { s.ControllerHost = v.(string); return nil }},
+	{Name: "controller_port", Type: Int, Default: int64(5000), ReadOnly: true, Min: f(1), Max: f(65535),
+		Description: "aether_controller TCP port (hardware, sim)",
+		apply:       func(s *Settings, v any) error { s.ControllerPort = int(v.(int64)); return nil }},
+	{Name: "token_file", Type: String, Default: "", ReadOnly: true,
+		Description: "file holding the controller's shared token (first line); empty: no token",
+		apply:       applyTokenFile},
+	{Name: "client_name", Type: String, Default: "aether_bridge", ReadOnly: true,
+		Description: "name sent in hello; the controller de-duplicates re-sent commands per name",
+		apply:       func(s *Settings, v any) error { s.ClientName = v.(string); return nil }},
+	{Name: "base_frame", Type: String, Default: "base_link", ReadOnly: true,
+		Description: "frame of the arm base; stamped targets must use it or leave frame_id empty",
+		apply:       func(s *Settings, v any) error { s.BaseFrame = v.(string); return nil }},
+	{Name: "arm", Type: String, Default: "", ReadOnly: true,
+		Description: "arm YAML (the controller's --arm file; only kinematics is read); empty: built-in arm",
+		apply:       applyArmFile},
+	{Name: "clamp_to_workspace", Type: Bool, Default: false,
+		Description: "move out-of-workspace or unreachable targets to the nearest reachable point instead of rejecting them",
+		apply:       func(s *Settings, v any) error { s.Clamp = v.(bool); return nil }},
+	{Name: "gripper_joint", Type: String, Default: "", ReadOnly: true,
+		Description: "joint name of the gripper in /joint_states and gazebo trajectories; empty: leave the gripper out",
+		apply:       func(s *Settings, v any) error { s.GripperJoint = v.(string); return nil }},
+	{Name: "diagnostics_period_s", Type: Double, Default: 1.0, ReadOnly: true, Min: f(0.05), Max: f(60),
+		Description: "period of /diagnostics, seconds",
+		apply: func(s *Settings, v any) error {
+			s.DiagnosticsPeriod = time.Duration(v.(float64) * float64(time.Second))
+			return nil
+		}},
+	{Name: "link.ack_timeout_ms", Type: Int, Default: int64(500), ReadOnly: true, Min: f(10), Max: f(60000),
+		Description: "no reply within this many ms: error ack and reconnect",
+		apply:       func(s *Settings, v any) error { s.Link.AckTimeout = ms(v); return nil }},
+	{Name: "link.heartbeat_ms", Type: Int, Default: int64(200), ReadOnly: true, Min: f(10), Max: f(60000),
+		Description: "ping after this many ms without traffic (keeps the controller's watchdog fed)",
+		apply:       func(s *Settings, v any) error { s.Link.HeartbeatInterval = ms(v); return nil }},
+	{Name: "link.dial_timeout_ms", Type: Int, Default: int64(2000), ReadOnly: true, Min: f(10), Max: f(60000),
+		Description: "TCP connect timeout, ms",
+		apply:       func(s *Settings, v any) error { s.Link.DialTimeout = ms(v); return nil }},
+	{Name: "link.max_target_age_ms", Type: Int, Default: int64(500), ReadOnly: true, Min: f(1), Max: f(60000),
+		Description: "targets older than this many ms are dropped, never sent or replayed after a reconnect",
+		apply:       func(s *Settings, v any) error { s.Link.MaxTargetAge = ms(v); return nil }},
+	{Name: "link.backoff_initial_ms", Type: Int, Default: int64(50), ReadOnly: true, Min: f(1), Max: f(60000),
+		Description: "first reconnect wait, ms (doubles up to link.backoff_max_ms, ±20% jitter)",
+		apply:       func(s *Settings, v any) error { s.Link.BackoffInitial = ms(v); return nil }},
+	{Name: "link.backoff_max_ms", Type: Int, Default: int64(2000), ReadOnly: true, Min: f(1), Max: f(600000),
+		Description: "longest reconnect wait, ms",
+		apply:       func(s *Settings, v any) error { s.Link.BackoffMax = ms(v); return nil }},
+	{Name: "link.queue_size", Type: Int, Default: int64(64), ReadOnly: true, Min: f(1), Max: f(100000),
+		Description: "gripper/home/reset commands that may wait to be sent; more get a queue_full ack",
+		apply:       func(s *Settings, v any) error { s.Link.QueueSize = int(v.(int64)); return nil }},
+	{Name: "gazebo.trajectory_topic", Type: String, Default: "/arm_controller/joint_trajectory", ReadOnly: true,
+		Description: "gazebo mode: topic of the simulated arm's trajectory controller",
+		apply:       func(s *Settings, v any) error { s.TrajectoryTopic = v.(string); return nil }},
+	{Name: "gazebo.gripper_closed", Type: Double, Default: 0.8, ReadOnly: true,
+		Description: "gazebo mode: gripper joint position when closed (rad, or m for a prismatic joint)",
+		apply:       func(s *Settings, v any) error { s.GripperClosed = v.(float64); return nil }},
+	{Name: "gazebo.max_joint_speed", Type: Double, Default: 1.5, ReadOnly: true, Min: f(0.01), Max: f(100),
+		Description: "gazebo mode: joint speed used to time each trajectory, rad/s",
+		apply:       func(s *Settings, v any) error { s.MaxJointSpeed = v.(float64); return nil }},
+	{Name: "hand.scale", Type: DoubleArray, Default: []float64{1, 1, 1},
+		Description: "arm displacement per hand displacement (m/m) along arm x, y, z",
+		apply:       func(s *Settings, v any) error { return vec3(v, &s.Hand.Scale, "hand.scale") }},
+	{Name: "hand.offset", Type: DoubleArray, Default: []float64{0, 0, 0},
+		Description: "offset of the absolute hand mapping in the arm base frame, metres",
+		apply:       func(s *Settings, v any) error { return vec3(v, &s.Hand.Offset, "hand.offset") }},
+	{Name: "hand.axis_map", Type: StringArray, Default: []string{"x", "y", "z"},
+		Description: "tracker axis (optionally signed, e.g. -z) driving arm x, y, z; a camera facing the user: [-z, x, -y]",
+		apply:       applyAxisMap},
+	{Name: "hand.min_confidence", Type: Double, Default: hand.DefaultMinConfidence, Min: f(0), Max: f(1),
+		Description: "detections below this confidence count as tracking loss (0..1)",
+		apply:       func(s *Settings, v any) error { s.Hand.MinConfidence = v.(float64); return nil }},
+	{Name: "hand.filter.min_cutoff_hz", Type: Double, Default: hand.DefaultMinCutoffHz, Min: f(0.001), Max: f(1000),
+		Description: "One Euro filter cutoff at rest, Hz (lower: less jitter, more lag)",
+		apply:       func(s *Settings, v any) error { s.Hand.Filter.MinCutoffHz = v.(float64); return nil }},
+	{Name: "hand.filter.beta", Type: Double, Default: hand.DefaultBeta, Min: f(0), Max: f(1000),
+		Description: "One Euro filter speed coefficient, Hz per m/s (higher: less lag in fast moves)",
+		apply:       func(s *Settings, v any) error { s.Hand.Filter.Beta = v.(float64); return nil }},
+	{Name: "hand.filter.d_cutoff_hz", Type: Double, Default: hand.DefaultDCutoffHz, Min: f(0.001), Max: f(1000),
+		Description: "One Euro filter cutoff of the speed estimate, Hz",
+		apply:       func(s *Settings, v any) error { s.Hand.Filter.DCutoffHz = v.(float64); return nil }},
+	{Name: "hand.pinch.close_above", Type: Double, Default: hand.DefaultCloseAbove, Min: f(0), Max: f(1),
+		Description: "pinch strength above which the gripper closes (0..1)",
+		apply:       func(s *Settings, v any) error { s.Hand.Pinch.CloseAbove = v.(float64); return nil }},
+	{Name: "hand.pinch.open_below", Type: Double, Default: hand.DefaultOpenBelow, Min: f(0), Max: f(1),
+		Description: "pinch strength below which the gripper opens (0..1, below close_above)",
+		apply:       func(s *Settings, v any) error { s.Hand.Pinch.OpenBelow = v.(float64); return nil }},
+	{Name: "hand.clutch", Type: String, Default: string(hand.DefaultClutch), ReadOnly: true,
+		Choices:     []string{string(hand.ClutchAlways), string(hand.ClutchPinchHold), string(hand.ClutchExternal)},
+		Description: "always: the hand always moves the arm; pinch_hold: only while pinching; external: only while ~/clutch is true",
+		apply:       func(s *Settings, v any) error { s.Hand.Clutch = hand.ClutchMode(v.(string)); return nil }},
+	{Name: "hand.loss_timeout_ms", Type: Int, Default: int64(hand.DefaultLossTimeout / time.Millisecond), Min: f(1), Max: f(60000),
+		Description: "no good hand frame for this many ms: tracking lost, the arm holds",
+		apply:       func(s *Settings, v any) error { s.Hand.LossTimeout = ms(v); return nil }},
+}
+
+func vec3(v any, dst *[3]float64, name string) error {
+	a := v.([]float64)
+	if len(a) != 3 {
+		return fmt.Errorf("%s needs 3 numbers (x, y, z), got %d", name, len(a))
+	}
+	copy(dst[:], a)
+	return nil
+}
+
+func applyAxisMap(s *Settings, v any) error {
+	a := v.([]string)
+	if len(a) != 3 {
+		return fmt.Errorf("hand.axis_map needs 3 entries (for arm x, y, z), got %d", len(a))
+	}
+	copy(s.Hand.AxisMap[:], a)
+	return nil
+}
+
+func applyTokenFile(s *Settings, v any) error {
+	path := v.(string)
+	if path == "" {
+		s.Token = ""
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("token_file: %w", err)
+	}
+	s.Token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	if s.Token == "" {
+		return fmt.Errorf("token_file %s is empty: put the controller's token on its first line", path)
+	}
+	return nil
+}
+
+func applyArmFile(s *Settings, v any) error {
+	s.ArmFile = v.(string)
+	if s.ArmFile == "" {
+		s.Arm = ik.DefaultModel()
+		return nil
+	}
+	b, err := os.ReadFile(s.ArmFile)
+	if err != nil {
+		return fmt.Errorf("arm: %w", err)
+	}
+	m, err := ik.ParseArmKinematics(b)
+	if err != nil {
+		return fmt.Errorf("arm %s: %w", s.ArmFile, err)
+	}
+	s.Arm = m
+	return nil
+}

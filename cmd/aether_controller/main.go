@@ -1,0 +1,202 @@
+// Command aether_controller runs on the Raspberry Pi next to the arm: it
+// serves the Aether wire protocol (docs/protocol.md) on TCP and drives the
+// servos. Run with --help for the flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/armfile"
+	"github.com/aether-lab/aether-bridge/pkg/controller"
+	"github.com/aether-lab/aether-bridge/pkg/servo"
+	"github.com/aether-lab/aether-bridge/pkg/servo/pca9685"
+	"github.com/aether-lab/aether-bridge/pkg/servo/serial"
+	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "aether_controller: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// options are the parsed command-line flags.
+type options struct {
+	listen       string
+	armFile      string
+	backend      string
+	i2cBus       string
+	i2cAddr      i2cAddr
+	serialPort   string
+	serialBaud   int
+	watchdog     time.Duration
+	parkAfter    time.Duration
+	releaseAfter time.Duration
+	maxClients   int
+	tokenFile    string
+	maxLine      int
+	verbose      bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("aether_controller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: aether_controller [flags]
+
+Serves the Aether wire protocol v1 (newline-delimited JSON over TCP, see
+docs/protocol.md) and drives the arm's servos. SIGINT/SIGTERM halt the arm,
+tell every client, close the connections, release the servos and exit 0.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.listen, "listen", ":5000", "TCP `address` to listen on, host:port (\":5000\" = every interface; use 127.0.0.1:5000 for local only)")
+	fs.StringVar(&o.armFile, "arm", "", "arm `file` (YAML: kinematics, servos, motion; see config/arm.yaml); empty = the built-in arm")
+	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board) or serial (Pololu Maestro)")
+	fs.StringVar(&o.i2cBus, "i2c-bus", "", "I²C `bus` for pca9685, e.g. 1 or /dev/i2c-1; empty = the first bus")
+	o.i2cAddr = i2cAddr(pca9685.DefaultAddr)
+	fs.Var(&o.i2cAddr, "i2c-addr", "I²C `address` of the pca9685 board, 7-bit, hex (0x40) or decimal")
+	fs.StringVar(&o.serialPort, "serial-port", "/dev/ttyACM0", "serial `device` of the Maestro, for --backend serial")
+	fs.IntVar(&o.serialBaud, "serial-baud", serial.DefaultBaud, "serial line speed in `baud` (bit/s), for --backend serial in UART mode; the USB command port ignores it")
+	fs.DurationVar(&o.watchdog, "watchdog", controller.DefaultWatchdog, "hold the arm when the control client sends nothing for this `duration`")
+	fs.DurationVar(&o.parkAfter, "park-after", controller.DefaultParkAfter, "after holding this `duration`, move slowly to the park pose")
+	fs.DurationVar(&o.releaseAfter, "release-after", controller.DefaultReleaseAfter, "after being parked this `duration`, switch the servo pulses off (servos go limp)")
+	fs.IntVar(&o.maxClients, "max-clients", controller.DefaultMaxClients, "most `connections` served at once; one more gets a busy error and is closed")
+	fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the shared token clients must send in hello (surrounding white space is ignored); empty = no authentication")
+	fs.IntVar(&o.maxLine, "max-line", controller.DefaultMaxLine, "longest request line in `bytes`; longer lines get line_too_long")
+	fs.BoolVar(&o.verbose, "v", false, "log every line received and sent (tokens are never logged)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q: all settings are flags, see --help", fs.Arg(0))
+	}
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	arm := armfile.Default()
+	if o.armFile != "" {
+		if arm, err = armfile.Load(o.armFile); err != nil {
+			return err
+		}
+	}
+	token, err := readToken(o.tokenFile)
+	if err != nil {
+		return err
+	}
+	backend, err := openBackend(o, arm)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+
+	srv, err := controller.New(controller.Config{
+		MaxClients:   o.maxClients,
+		Token:        token,
+		MaxLine:      o.maxLine,
+		Watchdog:     o.watchdog,
+		ParkAfter:    o.parkAfter,
+		ReleaseAfter: o.releaseAfter,
+		Verbose:      o.verbose,
+		Logger:       log,
+	}, arm, backend)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another controller running? change --listen)", o.listen, err)
+	}
+	addr := ln.Addr().String()
+	fmt.Fprintf(stdout, "listening on %s\n", addr)
+	log.Info("listening on "+addr, "arm", arm.Name, "backend", o.backend, "auth", token != "")
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	return srv.Close()
+}
+
+// readToken returns the token in path without surrounding white space, or
+// "" when path is empty.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fmt.Errorf("token file %s is empty: put the shared token in it, or leave --token-file out for no authentication", path)
+	}
+	return token, nil
+}
+
+// openBackend opens the servos chosen by --backend.
+func openBackend(o options, arm armfile.Arm) (servo.Backend, error) {
+	switch o.backend {
+	case "sim":
+		park, _ := arm.ParkPose()
+		start, err := arm.Kinematics.ToExternal(park)
+		if err != nil {
+			return nil, err
+		}
+		return sim.New(sim.Config{Calibrations: arm.Servos, StartJoints: start}, nil)
+	case "pca9685":
+		return pca9685.Open(o.i2cBus, uint16(o.i2cAddr), arm.Servos, 0)
+	case "serial":
+		return serial.Open(serial.Config{Device: o.serialPort, Baud: o.serialBaud}, arm.Servos)
+	default:
+		return nil, fmt.Errorf("--backend %q is not known: use sim, pca9685 or serial", o.backend)
+	}
+}
+
+// i2cAddr is a 7-bit I²C address flag shown in hex.
+type i2cAddr uint16
+
+func (a *i2cAddr) String() string { return fmt.Sprintf("%#02x", uint16(*a)) }
+
+func (a *i2cAddr) Set(s string) error {
+	v, err := strconv.ParseUint(s, 0, 16)
+	if err != nil || v > 0x7f {
+		return fmt.Errorf("%q is not a 7-bit I²C address: use e.g. 0x40 (the board's default) up to 0x7f", s)
+	}
+	*a = i2cAddr(v)
+	return nil
+}

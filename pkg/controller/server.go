@@ -1,0 +1,404 @@
+// Package controller is the arm side of Aether: a TCP server speaking wire
+// protocol v1 (docs/protocol.md) that validates targets, solves IK and
+// drives the servos through a servo.Backend.
+//
+// One goroutine, the motion loop, owns the arm: joint positions and
+// targets, the stop latch, the watchdog and the control lease. Each
+// connection has a reader (which decodes, authorises and validates,
+// including IK, before anything reaches the motion loop) and a writer
+// (which sends replies in request order and coalesces pushed events, so a
+// slow client never holds up the arm or other clients).
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/armfile"
+	"github.com/aether-lab/aether-bridge/pkg/clock"
+	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/servo"
+)
+
+// Version is the controller's software version, sent in the hello reply.
+const Version = "0.1.0"
+
+// ServerName is the hello reply's server.name.
+const ServerName = "aether_controller " + Version
+
+// Capabilities lists the optional protocol features this server offers, as
+// sent in the hello reply.
+var Capabilities = []string{"subscribe", "ttl_ms", "dedupe_ids"}
+
+// Messages of the lines the server sends on its own initiative.
+const (
+	msgShuttingDown = "controller shutting down"
+	msgTooMany      = "too many clients: the controller serves %d at once; close another connection or raise --max-clients"
+)
+
+// Server is the arm-side controller. Create it with New, serve connections
+// with Serve, and always call Close: it stops the motion loop, halts and
+// releases the servos.
+type Server struct {
+	cfg     Config // defaults filled in
+	arm     armfile.Arm
+	model   ik.Model // arm.Model(): limits narrowed to the servos
+	backend servo.Backend
+	log     *slog.Logger
+	clock   clock.Clock
+	info    protocol.ServerInfo
+
+	// Sessions run under ctx; Close cancels it after the motion loop ended.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	motion       *motion
+	motionCancel context.CancelFunc
+	motionDone   chan struct{} // closed when the motion loop has returned
+	ops          chan *op      // requests to the motion loop, in arrival order
+
+	stopMu      sync.Mutex
+	stopWaiters []stopWaiter  // stops not yet handled by the motion loop
+	stopNotify  chan struct{} // cap 1: "stopWaiters is not empty"
+
+	snap atomic.Pointer[protocol.State] // latest state, published by the motion loop
+
+	subsMu sync.Mutex
+	subs   map[*session]struct{} // subscribed sessions
+
+	dedupe *dedupeCache
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[net.Listener]struct{}
+	clients   int // open sessions
+	nextConn  uint64
+	wg        sync.WaitGroup // sessions and rejecters
+
+	closeOnce sync.Once
+	closeErr  error
+
+	eventsDropped atomic.Int64
+
+	// afterTick, when set (tests), is called by the motion loop after each tick.
+	afterTick func()
+}
+
+// Stats are counters for monitoring.
+type Stats struct {
+	// Clients is the number of open connections.
+	Clients int
+	// EventsDropped counts pushed events replaced by a newer one before a
+	// slow subscriber could be sent them.
+	EventsDropped int64
+}
+
+// New checks cfg and arm and starts the motion loop with the servos
+// released, assumed to rest at the arm's park pose. The backend stays
+// owned by the caller: Close releases the servos but does not close it.
+func New(cfg Config, arm armfile.Arm, backend servo.Backend) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("controller: config: %w", err)
+	}
+	arm = arm.WithDefaults()
+	if err := arm.Validate(); err != nil {
+		return nil, fmt.Errorf("controller: arm %q: %w", arm.Name, err)
+	}
+	if backend == nil {
+		return nil, errors.New("controller: backend is nil; pass a servo.Backend (e.g. sim.New)")
+	}
+	cfg = cfg.withDefaults(arm.Motion.TickHz)
+	s := &Server{
+		cfg:        cfg,
+		arm:        arm,
+		model:      arm.Model(),
+		backend:    backend,
+		log:        cfg.Logger,
+		clock:      cfg.Clock,
+		motionDone: make(chan struct{}),
+		ops:        make(chan *op, 64),
+		stopNotify: make(chan struct{}, 1),
+		subs:       make(map[*session]struct{}),
+		dedupe:     newDedupeCache(dedupeSize),
+		listeners:  make(map[net.Listener]struct{}),
+	}
+	s.info = s.serverInfo()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if _, clamped := arm.ParkPose(); clamped {
+		s.log.Warn("the park pose is outside what the servos reach; parking at the nearest reachable pose instead",
+			"park_deg", arm.Kinematics.ParkDeg)
+	}
+	s.motion = newMotion(s)
+	var mctx context.Context
+	mctx, s.motionCancel = context.WithCancel(context.Background())
+	go func() {
+		defer close(s.motionDone)
+		s.motion.run(mctx)
+	}()
+	return s, nil
+}
+
+func (s *Server) serverInfo() protocol.ServerInfo {
+	lo, hi := s.arm.Limits()
+	joints := make([]protocol.JointInfo, len(s.arm.Kinematics.Joints))
+	for i, j := range s.arm.Kinematics.Joints {
+		joints[i] = protocol.JointInfo{Name: j.Name, MinDeg: roundDeg(lo[i]), MaxDeg: roundDeg(hi[i])}
+	}
+	return protocol.ServerInfo{
+		Protocol:     protocol.Version,
+		Name:         ServerName,
+		Arm:          s.arm.Name,
+		Joints:       joints,
+		ArmHash:      s.arm.Hash(),
+		Capabilities: Capabilities,
+	}
+}
+
+// Serve accepts connections on ln until ctx ends or Close is called. When
+// ctx ends it calls Close itself, so the arm halts and clients are told.
+// It returns nil after a shutdown, or the listener's error if accepting
+// fails for good. ln is closed on return. Serve may be called for several
+// listeners.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	s.warnIfExposed(ln.Addr())
+
+	done := make(chan error, 1)
+	go func() { done <- s.acceptLoop(ln) }()
+	select {
+	case err := <-done:
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+		ln.Close()
+		return err
+	case <-ctx.Done():
+		s.Close()
+		return <-done
+	}
+}
+
+// warnIfExposed logs a warning when anyone on the network can move the arm.
+func (s *Server) warnIfExposed(addr net.Addr) {
+	if s.cfg.Token != "" {
+		return
+	}
+	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+		s.log.Warn("listening on a non-loopback address without a token: anyone who can reach this port can move the arm; set a token (--token-file) or listen on 127.0.0.1",
+			"addr", addr.String())
+	}
+}
+
+func (s *Server) acceptLoop(ln net.Listener) error {
+	backoff := 5 * time.Millisecond
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				// Transient (e.g. out of file descriptors): back off, retry.
+				s.log.Warn("accept failed; retrying", "err", err, "in", backoff)
+				t := time.NewTimer(backoff)
+				select {
+				case <-t.C:
+				case <-s.ctx.Done():
+					t.Stop()
+					return nil
+				}
+				backoff = min(2*backoff, time.Second)
+				continue
+			}
+			return fmt.Errorf("controller: accept on %s: %w", ln.Addr(), err)
+		}
+		backoff = 5 * time.Millisecond
+		s.admit(conn)
+	}
+}
+
+// admit starts a session for conn, or turns it away when the server is
+// full or closing.
+func (s *Server) admit(conn net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		conn.Close()
+	case s.clients >= s.cfg.MaxClients:
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.log.Warn("too many clients: turning a connection away", "remote", conn.RemoteAddr().String(), "max_clients", s.cfg.MaxClients)
+			resp := protocol.Fail("", protocol.CodeBusy, msgTooMany, s.cfg.MaxClients)
+			conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			protocol.EncodeResponse(conn, &resp)
+			conn.Close()
+		}()
+	default:
+		s.clients++
+		s.nextConn++
+		c := newSession(s, conn, s.nextConn)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.run()
+			s.mu.Lock()
+			s.clients--
+			s.mu.Unlock()
+		}()
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Close shuts the server down: it stops accepting, halts the arm and ends
+// the motion loop, tells every client (an error line with code internal,
+// "controller shutting down") and closes their connections, then releases
+// the servos (no more pulses). It returns the release error, if any. It is
+// safe to call more than once and from several goroutines; every call
+// returns after the shutdown is complete.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		for ln := range s.listeners {
+			ln.Close()
+		}
+		s.mu.Unlock()
+
+		s.motionCancel() // halts the servos where they are
+		<-s.motionDone
+		s.cancel() // sessions send the shutdown line and close
+		s.wg.Wait()
+		if err := s.backend.Release(); err != nil {
+			s.closeErr = fmt.Errorf("controller: release servos: %w", err)
+			s.log.Error("could not release the servos at shutdown", "err", err)
+		} else {
+			s.log.Info("servos released; controller stopped")
+		}
+	})
+	return s.closeErr
+}
+
+// State returns the arm state as a status reply would report it.
+func (s *Server) State() protocol.State {
+	return s.state()
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Clients: s.clients, EventsDropped: s.eventsDropped.Load()}
+}
+
+// state returns a copy of the latest snapshot with the current time.
+func (s *Server) state() protocol.State {
+	st := *s.snap.Load()
+	st.Joints = append([]protocol.JointState(nil), st.Joints...)
+	st.TimeMS = s.clock.Now().UnixMilli()
+	return st
+}
+
+// requestStop asks the motion loop to halt at once, ahead of queued
+// requests. It never blocks.
+func (s *Server) requestStop(id protocol.ID) *result {
+	r := newResult()
+	s.stopMu.Lock()
+	s.stopWaiters = append(s.stopWaiters, stopWaiter{id: id, res: r})
+	s.stopMu.Unlock()
+	select {
+	case s.stopNotify <- struct{}{}:
+	default:
+	}
+	return r
+}
+
+// takeStops returns and clears the pending stop requests.
+func (s *Server) takeStops() []stopWaiter {
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	w := s.stopWaiters
+	s.stopWaiters = nil
+	return w
+}
+
+// submit hands o to the motion loop. It returns false, with o answered,
+// if the server is shutting down.
+func (s *Server) submit(ctx context.Context, o *op) {
+	select {
+	case s.ops <- o:
+	case <-s.motionDone:
+		o.res.resolve(protocol.Fail(o.id, protocol.CodeInternal, msgShuttingDown))
+	case <-ctx.Done():
+		o.res.resolve(protocol.Fail(o.id, protocol.CodeInternal, msgShuttingDown))
+	}
+}
+
+func (s *Server) subscribe(c *session) {
+	s.subsMu.Lock()
+	s.subs[c] = struct{}{}
+	s.subsMu.Unlock()
+}
+
+func (s *Server) unsubscribe(c *session) {
+	s.subsMu.Lock()
+	delete(s.subs, c)
+	s.subsMu.Unlock()
+}
+
+// broadcast offers st to every subscriber without blocking.
+func (s *Server) broadcast(st *protocol.State) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	for c := range s.subs {
+		c.pushEvent(st)
+	}
+}
+
+// errTooManyFiles is the accept error worth retrying after a pause.
+var errTooManyFiles error = syscall.EMFILE
+
+// result is a reply that becomes known later; any number of goroutines may
+// wait for it.
+type result struct {
+	once sync.Once
+	done chan struct{}
+	resp protocol.Response // set before done is closed
+}
+
+func newResult() *result { return &result{done: make(chan struct{})} }
+
+// resolve sets the reply; only the first call counts.
+func (r *result) resolve(resp protocol.Response) {
+	r.once.Do(func() {
+		r.resp = resp
+		close(r.done)
+	})
+}
+
+type stopWaiter struct {
+	id  protocol.ID
+	res *result
+}

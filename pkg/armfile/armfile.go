@@ -275,12 +275,12 @@ func (a Arm) Model() ik.Model {
 	m.Joints = append([]ik.Joint(nil), m.Joints...)
 	lo, hi := a.Limits()
 	for i := range m.Joints {
-		m.Joints[i].MinDeg, m.Joints[i].MaxDeg = deg(lo[i]), deg(hi[i])
+		m.Joints[i].MinDeg, m.Joints[i].MaxDeg = roundDeg(lo[i]), roundDeg(hi[i])
 	}
 	park, _ := a.ParkPose()
 	m.ParkDeg = make([]float64, len(park))
 	for i, q := range park {
-		m.ParkDeg[i] = deg(q)
+		m.ParkDeg[i] = min(max(roundDeg(q), m.Joints[i].MinDeg), m.Joints[i].MaxDeg)
 	}
 	m.HomeDeg = append([]float64(nil), m.HomeDeg...)
 	return m
@@ -336,3 +336,7 @@ const angleEps = 1e-9
 
 func rad(d float64) float64 { return d * math.Pi / 180 }
 func deg(r float64) float64 { return r * 180 / math.Pi }
+
+// roundDeg converts to degrees with the radian round-off removed
+// (15° → 15, not 14.999999999999998), for limits shown to people.
+func roundDeg(r float64) float64 { return math.Round(deg(r)*1e9) / 1e9 }

@@ -98,7 +98,7 @@ func TestFakeTimerOrderAndNow(t *testing.T) {
 	}
 
 	tm := f.NewTimer(time.Second)
-	if tm.Reset(2 * time.Second) != true {
+	if tm.Reset(2*time.Second) != true {
 		t.Fatal("Reset of an active timer reported inactive")
 	}
 	f.Advance(time.Second)

@@ -105,6 +105,11 @@ type Stats struct {
 // released, assumed to rest at the arm's park pose. The backend stays
 // owned by the caller: Close releases the servos but does not close it.
 func New(cfg Config, arm armfile.Arm, backend servo.Backend) (*Server, error) {
+	return newServer(cfg, arm, backend, nil)
+}
+
+// newServer is New with a test hook called after every motion tick.
+func newServer(cfg Config, arm armfile.Arm, backend servo.Backend, afterTick func()) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("controller: config: %w", err)
 	}
@@ -129,6 +134,7 @@ func New(cfg Config, arm armfile.Arm, backend servo.Backend) (*Server, error) {
 		subs:       make(map[*session]struct{}),
 		dedupe:     newDedupeCache(dedupeSize),
 		listeners:  make(map[net.Listener]struct{}),
+		afterTick:  afterTick,
 	}
 	s.info = s.serverInfo()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -344,14 +350,16 @@ func (s *Server) takeStops() []stopWaiter {
 	return w
 }
 
-// submit hands o to the motion loop. It returns false, with o answered,
-// if the server is shutting down.
+// submit hands o to the motion loop, or answers it (if it wants an
+// answer) when the server is shutting down.
 func (s *Server) submit(ctx context.Context, o *op) {
 	select {
 	case s.ops <- o:
+		return
 	case <-s.motionDone:
-		o.res.resolve(protocol.Fail(o.id, protocol.CodeInternal, msgShuttingDown))
 	case <-ctx.Done():
+	}
+	if o.res != nil {
 		o.res.resolve(protocol.Fail(o.id, protocol.CodeInternal, msgShuttingDown))
 	}
 }

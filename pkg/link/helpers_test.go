@@ -2,7 +2,9 @@ package link_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func (r *recorder) config(addr string) link.Config {
 		BackoffMax:        40 * time.Millisecond,
 		MaxTargetAge:      2 * time.Second,
 		ClientName:        "link_test",
+		Logger:            testLogger(),
 		OnResult: func(res link.Result) {
 			r.mu.Lock()
 			r.results = append(r.results, res)
@@ -124,6 +127,13 @@ func (r *recorder) telemetry() []protocol.State {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]protocol.State(nil), r.tele...)
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("LINK_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -29,6 +29,7 @@ const (
 	ModeMute                     // v1 hello/ping/subscribe answered; other requests neither answered nor executed
 	ModeGarbage                  // answers every line with a line that is not JSON
 	ModeCloseMidLine             // answers the first line with half a reply, then closes
+	ModeLoseReplies              // v1, but command/stop/home/reset replies are dropped after executing
 )
 
 const ioTimeout = time.Second
@@ -263,6 +264,9 @@ func (s *Server) v1(c *transport.Conn, sess *session, raw string) error {
 		r.State = s.state()
 	default:
 		r = s.execute(sess.client, req, raw)
+		if Mode(s.mode.Load()) == ModeLoseReplies {
+			return nil
+		}
 	}
 	if sess.subscribed && req.Type == protocol.TypeCommand {
 		ev := protocol.OK("", "state")

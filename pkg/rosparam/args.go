@@ -71,6 +71,9 @@ type Args struct {
 	// Remainder is every argument outside the --ros-args sections, in
 	// order: the program's own arguments.
 	Remainder []string
+	// Warnings notes deprecated syntax that was still accepted, for the
+	// node to log.
+	Warnings []string
 }
 
 // ParseArgs splits args (os.Args[1:]) like rcl: ROS arguments go from each
@@ -85,9 +88,15 @@ func ParseArgs(args []string) (*Args, error) {
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if !inROS {
-			if arg == rosArgsFlag {
+			switch r, ok := legacyRemap(arg); {
+			case arg == rosArgsFlag:
 				inROS = true
-			} else {
+			case ok:
+				// rcl still takes a bare remap rule outside --ros-args.
+				a.Remaps = append(a.Remaps, r)
+				a.ROSArgs = append(a.ROSArgs, "-r", arg)
+				a.Warnings = append(a.Warnings, fmt.Sprintf("remap rule %q outside --ros-args is deprecated; use --ros-args -r %s", arg, arg))
+			default:
 				a.Remainder = append(a.Remainder, arg)
 			}
 			continue
@@ -207,6 +216,46 @@ func parseRemap(rule string) (Remap, error) {
 		}
 	}
 	return r, nil
+}
+
+// legacyRemap reports whether arg, outside --ros-args, is a bare remap rule
+// such as __node:=name or chatter:=/talk, which rcl still accepts.
+func legacyRemap(arg string) (Remap, bool) {
+	if !strings.Contains(arg, ":=") {
+		return Remap{}, false
+	}
+	r, err := parseRemap(arg)
+	if err != nil {
+		return Remap{}, false
+	}
+	from := strings.TrimPrefix(strings.TrimPrefix(r.From, "rostopic://"), "rosservice://")
+	if !isRemapName(from) || !isRemapName(r.To) {
+		return Remap{}, false
+	}
+	return r, true
+}
+
+// isRemapName reports whether s is a ROS name as the rcl lexer reads one:
+// optionally "/" or "~/" first, then name tokens or {substitutions} joined
+// by "/". "1" or "1.5" is not, so x:=1 stays a program argument.
+func isRemapName(s string) bool {
+	switch {
+	case s == "~" || s == "/":
+		return true
+	case strings.HasPrefix(s, "~/"):
+		s = s[2:]
+	case strings.HasPrefix(s, "/"):
+		s = s[1:]
+	}
+	for _, tok := range strings.Split(s, "/") {
+		if strings.HasPrefix(tok, "{") && strings.HasSuffix(tok, "}") {
+			tok = tok[1 : len(tok)-1]
+		}
+		if !isNameToken(tok) {
+			return false
+		}
+	}
+	return true
 }
 
 // NodeName returns the node's name after the __node (or __name) remap rules

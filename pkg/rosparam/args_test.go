@@ -49,6 +49,22 @@ func TestParseArgs(t *testing.T) {
 			},
 		},
 		{
+			name: "deprecated bare remap rules outside --ros-args",
+			args: []string{"__node:=m", "__ns:=/x", "chatter:=talk", "a b:=c", "--level=3", "x:=", "x:=1.5", "n:~/p:=/q/{node}", "plain"},
+			want: Args{
+				Remaps: []Remap{{From: "__node", To: "m"}, {From: "__ns", To: "/x"}, {From: "chatter", To: "talk"},
+					{Node: "n", From: "~/p", To: "/q/{node}"}},
+				ROSArgs:   []string{"--ros-args", "-r", "__node:=m", "-r", "__ns:=/x", "-r", "chatter:=talk", "-r", "n:~/p:=/q/{node}"},
+				Remainder: []string{"a b:=c", "--level=3", "x:=", "x:=1.5", "plain"},
+				Warnings: []string{
+					`remap rule "__node:=m" outside --ros-args is deprecated; use --ros-args -r __node:=m`,
+					`remap rule "__ns:=/x" outside --ros-args is deprecated; use --ros-args -r __ns:=/x`,
+					`remap rule "chatter:=talk" outside --ros-args is deprecated; use --ros-args -r chatter:=talk`,
+					`remap rule "n:~/p:=/q/{node}" outside --ros-args is deprecated; use --ros-args -r n:~/p:=/q/{node}`,
+				},
+			},
+		},
+		{
 			name: "value containing := and a trailing empty section",
 			args: []string{"--ros-args", "-p", "expr:=a:=b", "--ros-args"},
 			want: Args{
@@ -125,6 +141,7 @@ func TestArgsNodeNameAndNamespace(t *testing.T) {
 		{[]string{"--ros-args", "-r", "__node:=k", "-r", "bridge:__node:=m"}, "/k", "k"},
 		{[]string{"--ros-args", "-r", "other:__node:=m", "-r", "__ns:=/a", "-r", "__ns:=/b"}, "/a/bridge", "bridge"},
 		{[]string{"--ros-args", "-r", "__name:=z", "-r", "__ns:=/"}, "/z", "z"},
+		{[]string{"__node:=m", "__ns:=/x"}, "/x/m", "m"}, // deprecated form, as rcl still takes it
 	}
 	for _, c := range cases {
 		a, err := ParseArgs(c.args)

@@ -15,10 +15,13 @@ const (
 // rosFlags are the ROS flags rcl knows; the value says whether one argument
 // follows. Those we do not use are kept in Args.ROSArgs for rcl.
 var rosFlags = map[string]bool{
-	"-p": true, "--param": true,
-	"-r": true, "--remap": true,
-	"--params-file": true,
-	"-e":            true, "--enclave": true,
+	"-p":                          true,
+	"--param":                     true,
+	"-r":                          true,
+	"--remap":                     true,
+	"--params-file":               true,
+	"-e":                          true,
+	"--enclave":                   true,
 	"--log-level":                 true,
 	"--log-file-name":             true,
 	"--log-config-file":           true,

@@ -41,15 +41,20 @@ type NodeParams struct {
 
 // FileParam is one parameter of a parameter file.
 type FileParam struct {
-	Name  string
+	// Name is the flattened parameter name, "link.port".
+	Name string
+	// Value is the parsed value.
 	Value Value
-	Line  int
+	// Line is the line of the parameter's key in the file.
+	Line int
 }
 
 // Override is a parameter value from the command line or a parameter file,
 // to be applied with Set.Apply.
 type Override struct {
-	Name  string
+	// Name is the parameter name.
+	Name string
+	// Value is the value to set.
 	Value Value
 	// Source says where the value came from, for messages: `-p port:=1` or
 	// `params file "bridge.yaml", node "/**", line 4`.

@@ -52,7 +52,9 @@ func (t Type) IsArray() bool { return t >= TypeByteArray && t <= TypeStringArray
 // Value is a parameter value, shaped like rcl_interfaces/ParameterValue: Type
 // says which one field holds the value. The zero Value is "not set".
 type Value struct {
-	Type              Type
+	// Type says which of the fields below holds the value.
+	Type Type
+	// One field per type, named as in rcl_interfaces/ParameterValue.
 	BoolValue         bool
 	IntegerValue      int64
 	DoubleValue       float64

@@ -51,8 +51,12 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return newHarnessArm(t, cfg, armfile.Default())
+}
+
+func newHarnessArm(t *testing.T, cfg Config, arm armfile.Arm) *harness {
+	t.Helper()
 	h := &harness{t: t, clk: clock.NewFake(t0), logs: &syncBuffer{}, tickSig: make(chan struct{}, 1)}
-	arm := armfile.Default()
 	park, _ := arm.ParkPose()
 	start, err := arm.Kinematics.ToExternal(park)
 	if err != nil {

@@ -87,6 +87,7 @@ type Server struct {
 	closeErr  error
 
 	eventsDropped atomic.Int64
+	broadcasts    atomic.Int64 // events published by the motion loop
 
 	// afterTick, when set (tests), is called by the motion loop after each tick.
 	afterTick func()
@@ -378,6 +379,7 @@ func (s *Server) unsubscribe(c *session) {
 
 // broadcast offers st to every subscriber without blocking.
 func (s *Server) broadcast(st *protocol.State) {
+	s.broadcasts.Add(1)
 	s.subsMu.Lock()
 	defer s.subsMu.Unlock()
 	for c := range s.subs {

@@ -1,0 +1,130 @@
+package bridge
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/rosparam"
+)
+
+func load(t *testing.T, argv ...string) (Settings, error) {
+	t.Helper()
+	args, err := rosparam.ParseArgs(argv)
+	if err != nil {
+		return Settings{}, err
+	}
+	_, s, err := LoadSettings("aether_bridge", "", args)
+	return s, err
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "params.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultsMatchTheTable(t *testing.T) {
+	s, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Mode != ModeHardware || s.ControllerAddr() != "127.0.0.1:5000" || s.BaseFrame != "base_link" ||
+		s.Link.AckTimeout != 500*time.Millisecond || s.DiagnosticsPeriod != time.Second || s.Arm.Name == "" {
+		t.Fatalf("defaults = %+v", s)
+	}
+}
+
+func TestShippedBridgeYAMLLoadsToTheDefaults(t *testing.T) {
+	def, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := load(t, "--ros-args", "--params-file", "../../config/bridge.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ControllerAddr() != def.ControllerAddr() || s.Hand != def.Hand || s.Link.AckTimeout != def.Link.AckTimeout || s.Link.QueueSize != def.Link.QueueSize || s.Mode != def.Mode {
+		t.Fatalf("config/bridge.yaml differs from the defaults:\n%+v\n%+v", s, def)
+	}
+}
+
+func TestParamsFileAndOverridesPrecedence(t *testing.T) {
+	file := writeFile(t, `
+/**:
+  ros__parameters:
+    controller_port: 6000
+    controller_host: "10.0.0.1"
+    link:
+      ack_timeout_ms: 250
+aether_bridge:
+  ros__parameters:
+    controller_host: "127.0.0.2"
+`)
+	s, err := load(t, "--ros-args", "--params-file", file, "-p", "controller_port:=7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ControllerHost != "127.0.0.2" { // exact node section beats the wildcard
+		t.Errorf("host = %s", s.ControllerHost)
+	}
+	if s.ControllerPort != 7000 { // -p beats the file
+		t.Errorf("port = %d", s.ControllerPort)
+	}
+	if s.Link.AckTimeout != 250*time.Millisecond {
+		t.Errorf("ack timeout = %v", s.Link.AckTimeout)
+	}
+	// A file section for a renamed node applies once the node is renamed.
+	s, err = load(t, "--ros-args", "-r", "__node:=left_arm", "--params-file", writeFile(t, "left_arm:\n  ros__parameters:\n    controller_port: 5001\n"))
+	if err != nil || s.ControllerPort != 5001 {
+		t.Fatalf("renamed node: port %d, err %v", s.ControllerPort, err)
+	}
+}
+
+func TestBadParametersNameTheParameter(t *testing.T) {
+	cases := []struct {
+		name string
+		argv []string
+		want string
+	}{
+		{"unknown", []string{"-p", "controler_port:=5000"}, `controler_port`},
+		{"wrong type", []string{"-p", "controller_port:=abc"}, "controller_port"},
+		{"out of range", []string{"-p", "controller_port:=70000"}, "controller_port"},
+		{"bad mode", []string{"-p", "mode:=real"}, `mode: "real" is not one of hardware, sim, gazebo`},
+		{"bad axis map", []string{"-p", "hand.axis_map:=[x, x, z]"}, "hand"},
+		{"axis map length", []string{"-p", "hand.axis_map:=[x, z]"}, "hand.axis_map needs 3"},
+		{"unquoted y is a YAML bool, as in rcl", []string{"-p", "hand.axis_map:=[x, y, z]"}, "bool"},
+		{"missing arm file", []string{"-p", "arm:=/nonexistent/arm.yaml"}, "parameter arm"},
+		{"missing token file", []string{"-p", "token_file:=/nonexistent/token"}, "token_file"},
+		{"pinch order", []string{"-p", "hand.pinch.open_below:=0.9"}, "hand"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, append([]string{"--ros-args"}, tc.argv...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSharedUseSimTimeIsAccepted(t *testing.T) {
+	if _, err := load(t, "--ros-args", "--params-file", writeFile(t, "/**:\n  ros__parameters:\n    use_sim_time: false\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTokenFileIsRead(t *testing.T) {
+	s, err := load(t, "--ros-args", "-p", "token_file:="+writeFile(t, "s3cret\nignored\n"))
+	if err != nil || s.Token != "s3cret" || s.LinkConfig().Token != "s3cret" {
+		t.Fatalf("token %q err %v", s.Token, err)
+	}
+	if _, err := load(t, "--ros-args", "-p", "token_file:="+writeFile(t, "\n")); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty token file: err %v", err)
+	}
+}

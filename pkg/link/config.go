@@ -24,6 +24,7 @@ const (
 	DefaultMaxTargetAge      = 500 * time.Millisecond
 	DefaultQueueSize         = 64
 	DefaultMaxInFlight       = 4
+	DefaultBusyGrace         = time.Second
 	DefaultClientName        = "aether_bridge"
 
 	// MaxMaxInFlight bounds Config.MaxInFlight.
@@ -66,6 +67,12 @@ type Config struct {
 	// (stop is always sent at once, beyond it). Legacy mode always uses 1.
 	// Zero means DefaultMaxInFlight (4); at most MaxMaxInFlight.
 	MaxInFlight int
+	// BusyGrace: a busy reply (another connection holds the control lease)
+	// within this long after hello is taken for our own previous
+	// connection, not yet noticed gone by the controller: the request is
+	// re-sent with the same id after BackoffInitial instead of failing.
+	// Later busy replies are final. Zero means DefaultBusyGrace (1s).
+	BusyGrace time.Duration
 	// Token is the shared secret sent in hello. Empty sends none.
 	Token string
 	// ClientName is the hello client name; the controller's duplicate-id
@@ -101,6 +108,7 @@ func (c Config) withDefaults() Config {
 	setDur(&c.BackoffInitial, DefaultBackoffInitial)
 	setDur(&c.BackoffMax, DefaultBackoffMax)
 	setDur(&c.MaxTargetAge, DefaultMaxTargetAge)
+	setDur(&c.BusyGrace, DefaultBusyGrace)
 	if c.BackoffJitter == 0 {
 		c.BackoffJitter = DefaultBackoffJitter
 	}
@@ -147,6 +155,7 @@ func (c Config) Validate() error {
 		{"BackoffInitial", c.BackoffInitial, DefaultBackoffInitial},
 		{"BackoffMax", c.BackoffMax, DefaultBackoffMax},
 		{"MaxTargetAge", c.MaxTargetAge, DefaultMaxTargetAge},
+		{"BusyGrace", c.BusyGrace, DefaultBusyGrace},
 	} {
 		if d.v < 0 {
 			bad("%s is %v: use a positive duration, or 0 for the default %v", d.name, d.v, d.def)

@@ -66,8 +66,20 @@ func TestAckTimeoutResendsSameID(t *testing.T) {
 
 	// The target outlives MaxTargetAge unanswered: given up, both causes named.
 	res := rec.one(t, tid)
-	if !errors.Is(res.Err, link.ErrTargetExpired) || !errors.Is(res.Err, link.ErrAckTimeout) || res.Sends < 1 {
-		t.Fatalf("target: %+v, want ErrTargetExpired after ErrAckTimeout", res)
+	if !errors.Is(res.Err, link.ErrTargetExpired) || !errors.Is(res.Err, link.ErrAckTimeout) || res.Sends < 2 {
+		t.Fatalf("target: %+v, want re-sent, then ErrTargetExpired after ErrAckTimeout", res)
+	}
+	// A re-send repeats the request exactly (ttl_ms included): the
+	// controller's duplicate check compares it.
+	var first string
+	for _, line := range srv.Lines() {
+		if strings.Contains(line, `"id":`+string(tid)) {
+			if first == "" {
+				first = line
+			} else if line != first {
+				t.Fatalf("re-sent target differs:\n%s\n%s", first, line)
+			}
+		}
 	}
 
 	srv.SetMode(fakectl.ModeV1)
@@ -172,5 +184,63 @@ func TestControllerRestartReplaysNothingStale(t *testing.T) {
 	}
 	if n1, n2 := srv.ExecCount(grip), srv2.ExecCount(grip); n1 > 1 || n2 > 1 || n1+n2 == 0 {
 		t.Fatalf("gripper command executed %d times before and %d after the restart", n1, n2)
+	}
+}
+
+// A v1 error line without id answers none of our requests (the controller
+// says it is shutting down): reconnect and re-send, never settle on it.
+func TestIDlessNoticeIsNotAReply(t *testing.T) {
+	leakCheck(t)
+	srv := startServer(t, "127.0.0.1:0", fakectl.ModeV1, "")
+	var rec recorder
+	l := newLink(t, rec.config(srv.Addr()))
+	waitState(t, l, link.StateConnected)
+	srv.SetMode(fakectl.ModeNotice)
+	gid := mustSend(t, l, gripperCmd(1))
+	waitFor(t, 10*time.Second, "a reconnect after the notice", func() bool { return srv.Accepted() >= 2 })
+	srv.SetMode(fakectl.ModeV1)
+	res := rec.one(t, gid)
+	if !res.OK() || res.Sends < 2 || srv.ExecCount(gid) != 1 {
+		t.Fatalf("%+v, executed %d times; want ok after a re-send", res, srv.ExecCount(gid))
+	}
+	found := false
+	for _, r := range rec.reasons(link.StateBackoff) {
+		found = found || strings.Contains(r, "controller shutting down")
+	}
+	if !found {
+		t.Fatalf("backoff reasons %q do not relay the notice", rec.reasons(link.StateBackoff))
+	}
+}
+
+// Busy right after hello is our own old connection still holding the
+// lease: retried with the same id. Outside BusyGrace it is final.
+func TestBusyAfterReconnect(t *testing.T) {
+	leakCheck(t)
+	srv := startServer(t, "127.0.0.1:0", fakectl.ModeV1, "")
+	var rec recorder
+	l := newLink(t, rec.config(srv.Addr()))
+	waitState(t, l, link.StateConnected)
+	srv.SetBusy(2)
+	gid := mustSend(t, l, gripperCmd(1))
+	tid := l.SetTarget(link.Target{X: 120, Z: 200})
+	for _, id := range []protocol.ID{gid, tid} {
+		if res := rec.one(t, id); !res.OK() || srv.ExecCount(id) != 1 {
+			t.Fatalf("%s: %+v, executed %d times", id, res, srv.ExecCount(id))
+		}
+	}
+	if res := rec.one(t, gid); res.Sends < 2 {
+		t.Fatalf("%+v: busy was not retried", res)
+	}
+
+	var rec2 recorder
+	cfg := rec2.config(srv.Addr())
+	cfg.BusyGrace = time.Nanosecond
+	l2 := newLink(t, cfg)
+	waitState(t, l2, link.StateConnected)
+	srv.SetBusy(1)
+	id := mustSend(t, l2, gripperCmd(0))
+	res := rec2.one(t, id)
+	if res.Err != nil || res.Response.Code != protocol.CodeBusy || res.Sends != 1 || srv.ExecCount(id) != 0 {
+		t.Fatalf("busy outside the grace: %+v, want the busy reply as the final Result", res)
 	}
 }

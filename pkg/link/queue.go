@@ -15,10 +15,12 @@ type entry struct {
 	req     protocol.Request // as queued, id set; ttl_ms is added per write for targets
 	created time.Time        // targets: Target.Created; others: when queued
 
-	sends    int       // writes so far
-	sentAt   time.Time // last write
-	deadline time.Time // last write + AckTimeout
-	lastErr  error     // why the last attempt got no reply (ack timeout), for the final Result if given up
+	sends     int       // writes so far
+	sentAt    time.Time // last write
+	deadline  time.Time // last write + AckTimeout
+	notBefore time.Time // not written again before this (retry after busy)
+	ttl       *int64    // targets: ttl_ms of the first write, kept for re-sends (the controller's duplicate check compares it)
+	lastErr   error     // why the last attempt got no reply (ack timeout), for the final Result if given up
 }
 
 // age is how old a target is at now.
@@ -38,12 +40,13 @@ func (l *Link) next(now time.Time, window int) *entry {
 	if len(l.inflight) >= window {
 		return nil
 	}
-	if len(l.resend) > 0 {
+	// A re-send waiting out a busy reply holds back the FIFO behind it.
+	if len(l.resend) > 0 && !now.Before(l.resend[0].notBefore) {
 		e := l.resend[0]
 		l.resend = l.resend[1:]
 		return e
 	}
-	if len(l.queue) > 0 {
+	if len(l.resend) == 0 && len(l.queue) > 0 {
 		e := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
@@ -51,8 +54,29 @@ func (l *Link) next(now time.Time, window int) *entry {
 	}
 	l.expireTargetLocked(now)
 	e := l.target
+	if e == nil || now.Before(e.notBefore) {
+		return nil
+	}
 	l.target = nil
 	return e
+}
+
+// retryAt returns the earliest time a held-back request may be written,
+// or the zero time.
+func (l *Link) retryAt() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var at time.Time
+	consider := func(e *entry) {
+		if e != nil && !e.notBefore.IsZero() && (at.IsZero() || e.notBefore.Before(at)) {
+			at = e.notBefore
+		}
+	}
+	consider(l.target)
+	if len(l.resend) > 0 {
+		consider(l.resend[0])
+	}
+	return at
 }
 
 // expireTargetLocked drops the slot's target if it is MaxTargetAge old.

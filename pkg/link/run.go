@@ -143,7 +143,8 @@ func (l *Link) runInner(c *transport.Conn, legacy bool) error {
 	if legacy {
 		window = 1 // a seed server may not expect pipelining
 	}
-	lastSend := time.Now()
+	since := time.Now()
+	lastSend := since
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -166,7 +167,7 @@ func (l *Link) runInner(c *transport.Conn, legacy bool) error {
 			if m.err != nil {
 				return m.err
 			}
-			if err := l.handleReply(m, legacy); err != nil {
+			if err := l.handleReply(m, legacy, since); err != nil {
 				return err
 			}
 		}
@@ -189,6 +190,7 @@ func (l *Link) fill(c *transport.Conn, legacy bool, window int, lastSend *time.T
 		l.mu.Lock()
 		e.sends++
 		e.sentAt, e.deadline, e.lastErr = now, now.Add(l.cfg.AckTimeout), nil
+		req := l.wireRequest(e, now)
 		l.inflight = append(l.inflight, e)
 		l.inflightN.Store(int64(len(l.inflight)))
 		l.m.sent++
@@ -196,7 +198,7 @@ func (l *Link) fill(c *transport.Conn, legacy bool, window int, lastSend *time.T
 		*lastSend = now
 		// A failed write may have reached the controller: e stays in
 		// flight and is settled like any request of a lost connection.
-		if err := l.write(c, e, legacy, now); err != nil {
+		if err := l.write(c, &req, legacy); err != nil {
 			return fmt.Errorf("write %s %s: %w", e.kind, e.id, err)
 		}
 	}
@@ -230,6 +232,9 @@ func (l *Link) nextWake(now time.Time, legacy bool, lastSend time.Time) time.Dur
 	if !legacy {
 		wake = lastSend.Add(l.cfg.HeartbeatInterval)
 	}
+	if at := l.retryAt(); !at.IsZero() && at.Before(wake) {
+		wake = at
+	}
 	l.mu.Lock()
 	for _, e := range l.inflight {
 		if e.deadline.Before(wake) {
@@ -240,17 +245,23 @@ func (l *Link) nextWake(now time.Time, legacy bool, lastSend time.Time) time.Dur
 	return max(wake.Sub(now), 0)
 }
 
-// handleReply settles the request a reply answers: by id, or by order for
-// replies without one (legacy mode, or lines the server could not parse).
-func (l *Link) handleReply(m inbound, legacy bool) error {
+// handleReply settles the request a reply answers: by id, or in legacy
+// mode by order.
+func (l *Link) handleReply(m inbound, legacy bool, since time.Time) error {
 	if m.resp.Type == protocol.TypeEvent {
 		l.telemetry(m.resp)
 		return nil
 	}
+	if !legacy && m.resp.ID.IsZero() {
+		// Every v1 request carries an id, so this answers none of them: a
+		// notice such as "controller shutting down", or the reply to a line
+		// that arrived garbled. Start over; pending requests are re-sent.
+		return fmt.Errorf("controller sent an error without id: %s (code %s)", m.resp.Message, m.resp.Code)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	i := -1
-	if legacy || m.resp.ID.IsZero() {
+	if legacy {
 		if len(l.inflight) > 0 {
 			i = 0
 		}
@@ -271,6 +282,20 @@ func (l *Link) handleReply(m inbound, legacy bool) error {
 	rtt := m.at.Sub(e.sentAt)
 	l.m.acked++
 	l.m.addRTT(rtt)
+	if !legacy && m.resp.Code == protocol.CodeBusy && m.at.Sub(since) < l.cfg.BusyGrace && e.kind != KindPing {
+		// Right after a reconnect the controller may not have noticed yet
+		// that our previous connection is gone, and that one still holds
+		// the control lease. A busy request was not executed (nor cached
+		// as a duplicate), so it is re-sent, same id, a little later.
+		e.notBefore = m.at.Add(l.cfg.BackoffInitial)
+		l.log.Info("controller busy right after reconnecting: retrying", "id", e.id, "reply", m.resp.Message)
+		if e.kind == KindTarget {
+			l.restoreTargetLocked(e)
+		} else {
+			l.resend = append([]*entry{e}, l.resend...)
+		}
+		return nil
+	}
 	l.finishWith(e, m.resp, nil, rtt)
 	l.telemetry(m.resp)
 	return nil

@@ -95,22 +95,30 @@ func legacyLine(r *protocol.Request) ([]byte, error) {
 	return json.Marshal(lr)
 }
 
-// write sends e on c, stamping ttl_ms for targets in v1 mode.
-func (l *Link) write(c *transport.Conn, e *entry, legacy bool, now time.Time) error {
+// write sends req on c, in the seed format in legacy mode.
+func (l *Link) write(c *transport.Conn, req *protocol.Request, legacy bool) error {
 	if legacy {
-		b, err := legacyLine(&e.req)
+		b, err := legacyLine(req)
 		if err != nil {
-			return fmt.Errorf("encode %s %s: %w", e.kind, e.id, err)
+			return fmt.Errorf("encode %s: %w", req.Type, err)
 		}
 		return c.WriteLine(b, l.cfg.WriteTimeout)
 	}
+	return c.WriteRequest(req, l.cfg.WriteTimeout)
+}
+
+// wireRequest is e as written now: a target carries ttl_ms, the age it has
+// left, fixed at its first write. l.mu must be held.
+func (l *Link) wireRequest(e *entry, now time.Time) protocol.Request {
 	req := e.req
 	if e.kind == KindTarget {
-		ttl := (l.cfg.MaxTargetAge - e.age(now) + time.Millisecond - 1).Milliseconds()
-		ttl = max(ttl, 1)
-		req.TTLms = &ttl
+		if e.ttl == nil {
+			ttl := max((l.cfg.MaxTargetAge - e.age(now) + time.Millisecond - 1).Milliseconds(), 1)
+			e.ttl = &ttl
+		}
+		req.TTLms = e.ttl
 	}
-	return c.WriteRequest(&req, l.cfg.WriteTimeout)
+	return req
 }
 
 // isLegacyHelloReply reports whether a hello error comes from a server that

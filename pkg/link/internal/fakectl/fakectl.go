@@ -30,6 +30,7 @@ const (
 	ModeGarbage                  // answers every line with a line that is not JSON
 	ModeCloseMidLine             // answers the first line with half a reply, then closes
 	ModeLoseReplies              // v1, but command/stop/home/reset replies are dropped after executing
+	ModeNotice                   // v1, but command/stop/home/reset get an error line without id, not executed
 )
 
 const ioTimeout = time.Second
@@ -45,6 +46,7 @@ type Exec struct {
 type Server struct {
 	ln     net.Listener
 	mode   atomic.Int32
+	busy   atomic.Int32 // this many motion requests get busy, unexecuted
 	token  string
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -79,6 +81,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // SetMode changes how the following lines are answered.
 func (s *Server) SetMode(m Mode) { s.mode.Store(int32(m)) }
+
+// SetBusy makes the next n command/home/reset requests fail with busy
+// (another client holds control), without executing or caching them.
+func (s *Server) SetBusy(n int) { s.busy.Store(int32(n)) }
 
 // Executions returns the executed requests in order.
 func (s *Server) Executions() []Exec {
@@ -262,6 +268,10 @@ func (s *Server) v1(c *transport.Conn, sess *session, raw string) error {
 		r = protocol.OK(req.ID, "status")
 		r.Type = protocol.TypeStatus
 		r.State = s.state()
+	case Mode(s.mode.Load()) == ModeNotice:
+		r = protocol.Response{Status: protocol.StatusError, Message: "controller shutting down", Code: protocol.CodeInternal}
+	case req.Type != protocol.TypeStop && s.busy.Add(-1) >= 0:
+		r = protocol.Fail(req.ID, protocol.CodeBusy, "another client holds control (ghost): wait until it disconnects")
 	default:
 		r = s.execute(sess.client, req, raw)
 		if Mode(s.mode.Load()) == ModeLoseReplies {

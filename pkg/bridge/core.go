@@ -133,7 +133,10 @@ func NewCore(cfg Config, sink Sink, publish func(Ack)) (*Core, error) {
 // source. frame must be "" or the base frame. Bad targets get an error ack
 // and are never sent.
 func (c *Core) Target(source, frame string, xm, ym, zm float64) {
-	p, err := c.check(frame, xm, ym, zm)
+	c.mu.Lock()
+	clamp := c.cfg.Clamp
+	c.mu.Unlock()
+	p, err := c.check(frame, xm, ym, zm, clamp)
 	if err != nil {
 		c.reject(source, err, nil)
 		return
@@ -152,7 +155,7 @@ func (c *Core) Target(source, frame string, xm, ym, zm float64) {
 }
 
 // check validates one target and returns it in mm (clamped if configured).
-func (c *Core) check(frame string, xm, ym, zm float64) (ik.Point, error) {
+func (c *Core) check(frame string, xm, ym, zm float64, clamp bool) (ik.Point, error) {
 	if frame != "" && frame != c.cfg.BaseFrame {
 		return ik.Point{}, &ackError{code: CodeUnknownFrame, msg: fmt.Sprintf(
 			"frame_id %q is not the base frame %q: transform the target into %q (or leave frame_id empty)",
@@ -168,7 +171,7 @@ func (c *Core) check(frame string, xm, ym, zm float64) (ik.Point, error) {
 		}
 	}
 	p := ik.Point{X: xm * 1000, Y: ym * 1000, Z: zm * 1000}
-	sol, err := c.cfg.Arm.IK(p, ik.Options{Clamp: c.cfg.Clamp})
+	sol, err := c.cfg.Arm.IK(p, ik.Options{Clamp: clamp})
 	if err != nil {
 		var ie *ik.Error
 		if errors.As(err, &ie) {
@@ -274,4 +277,11 @@ func (c *Core) Position() ik.Point {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.positionLocked()
+}
+
+// SetClamp changes the clamp_to_workspace behaviour at run time.
+func (c *Core) SetClamp(clamp bool) {
+	c.mu.Lock()
+	c.cfg.Clamp = clamp
+	c.mu.Unlock()
 }

@@ -33,6 +33,11 @@
 // ping, anything in legacy mode except stop, or a target that grew older
 // than MaxTargetAge meanwhile.
 //
+// A busy reply within Config.BusyGrace of hello is retried (same id)
+// rather than final: the controller may still hold the control lease for
+// our previous connection. Stop is never deduplicated by the controller,
+// but a repeated stop is harmless.
+//
 // Legacy mode: if the server answers hello with an error that has no code
 // (a plain seed-protocol server replies "Invalid command"), the link talks
 // the lab's seed protocol on that connection: no hello, ping or ids,

@@ -187,13 +187,14 @@ func (l *Link) kick() {
 	}
 }
 
-// finishLocked posts e's final Result with err (nil err means e was
-// answered with resp) and counts it. l.mu must be held, so Results come out
-// in the order the link decided them.
+// finishLocked posts e's final Result for a link error (no reply). l.mu
+// must be held, so Results come out in the order the link decided them.
 func (l *Link) finishLocked(e *entry, err error) {
 	l.finishWith(e, protocol.Response{}, err, 0)
 }
 
+// finishWith posts e's final Result: the reply resp when err is nil. It
+// counts failures in Metrics.Errors. l.mu must be held.
 func (l *Link) finishWith(e *entry, resp protocol.Response, err error, rtt time.Duration) {
 	if err != nil || resp.Status != protocol.StatusOK {
 		if err == nil || !(errors.Is(err, ErrReplaced) || errors.Is(err, ErrTargetExpired)) {

@@ -92,13 +92,13 @@ type StateChange struct {
 // Metrics is a snapshot of the link's counters.
 type Metrics struct {
 	Sent       uint64 // requests written, re-sends and pings included; hello/subscribe not
-	Acked      uint64 // replies matched to a request (ok or error)
+	Acked      uint64 // replies matched to a request (ok or error; a busy reply that is retried too)
 	Errors     uint64 // final Results that failed: error replies and link errors, except ErrReplaced and ErrTargetExpired
 	Replaced   uint64 // targets replaced by a newer one before being answered
 	Dropped    uint64 // targets dropped as older than MaxTargetAge
 	Reconnects uint64 // connection attempts after the first one
 
-	AckTimeouts uint64 // requests that got no reply within AckTimeout (each dropped a connection)
+	AckTimeouts uint64 // requests (hello included) that got no reply within AckTimeout; each dropped its connection
 
 	LastRTT, P50RTT, P99RTT time.Duration // over the last rttWindow replies
 	State                   State

@@ -101,7 +101,7 @@ func (c *Core) Result(id protocol.ID, resp protocol.Response, err error, rtt tim
 
 // ack builds the Ack for r, sent on behalf of p.
 func (r result) ack(p pending) Ack {
-	ack := Ack{ID: idText(r.id), Source: p.source, RTT: r.rtt, Target: p.target}
+	ack := Ack{ID: IDText(r.id), Source: p.source, RTT: r.rtt, Target: p.target}
 	switch {
 	case r.err != nil:
 		ack.Code, ack.Message = codeOf(r.err), messageOf(r.err)
@@ -119,8 +119,9 @@ func (r result) ack(p pending) Ack {
 	return ack
 }
 
-// idText renders an id for ROS: the bare string for string ids.
-func idText(id protocol.ID) string {
+// IDText renders an id for ROS messages and logs: the bare text of a
+// string id, the digits of a numeric one.
+func IDText(id protocol.ID) string {
 	s := string(id)
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		return s[1 : len(s)-1]

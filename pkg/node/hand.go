@@ -1,0 +1,103 @@
+package node
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
+	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
+	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
+	"github.com/aether-lab/aether-bridge/pkg/bridge"
+	"github.com/aether-lab/aether-bridge/pkg/hand"
+)
+
+// ServiceClutch engages (true) or releases (false) the hand clutch when
+// hand.clutch is "external".
+const ServiceClutch = "~/clutch"
+
+// handInput turns /aether/hand frames into targets and gripper commands.
+type handInput struct {
+	core      *bridge.Core
+	baseFrame string
+
+	mu      sync.Mutex
+	tracker *hand.Tracker // replaced when hand.* parameters change
+	lost    bool
+	reason  string
+}
+
+func newHandInput(core *bridge.Core, s bridge.Settings) (*handInput, error) {
+	t, err := hand.NewTracker(s.Hand)
+	if err != nil {
+		return nil, fmt.Errorf("hand.* parameters: %w", err)
+	}
+	return &handInput{core: core, baseFrame: s.BaseFrame, tracker: t}, nil
+}
+
+// setMapping swaps in a tracker with a new mapping (live parameter change);
+// tracking restarts, so the arm holds until the next good frame.
+func (h *handInput) setMapping(m hand.Mapping) error {
+	t, err := hand.NewTracker(m)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.tracker = t
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *handInput) current() *hand.Tracker {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.tracker
+}
+
+func (h *handInput) update(m *aether.HandState) {
+	t := h.current()
+	p := h.core.Position() // mm
+	// The tracker anchors relative motion on where the arm is.
+	_ = t.SetArmPosition(hand.Point{X: p.X / 1000, Y: p.Y / 1000, Z: p.Z / 1000})
+	stamp := time.Unix(int64(m.Header.Stamp.Sec), int64(m.Header.Stamp.Nanosec))
+	if m.Header.Stamp.Sec == 0 && m.Header.Stamp.Nanosec == 0 {
+		stamp = time.Now() // unstamped (e.g. ros2 topic pub): use the time of receipt
+	}
+	out := t.Update(hand.Frame{
+		Stamp:      stamp,
+		Detected:   m.Detected,
+		Palm:       hand.Point{X: m.Palm.X, Y: m.Palm.Y, Z: m.Palm.Z},
+		Pinch:      m.Pinch,
+		Confidence: m.Confidence,
+	})
+	h.mu.Lock()
+	h.lost, h.reason = out.Lost, out.Reason
+	h.mu.Unlock()
+	if out.Gripper != nil {
+		h.core.Gripper(TopicHand, *out.Gripper)
+	}
+	if out.Target != nil {
+		h.core.Target(TopicHand, h.baseFrame, out.Target.X, out.Target.Y, out.Target.Z)
+	}
+}
+
+// createClutchService serves ~/clutch (std_srvs/SetBool).
+func (n *Node) createClutchService() error {
+	_, err := stdsrv.NewSetBoolService(n.node, ServiceClutch, nil,
+		func(_ *rclgo.ServiceInfo, req *stdsrv.SetBool_Request, send stdsrv.SetBoolServiceResponseSender) {
+			resp := stdsrv.NewSetBool_Response()
+			if err := n.hand.current().SetClutch(req.Data); err != nil {
+				resp.Message = err.Error()
+			} else {
+				resp.Success, resp.Message = true, fmt.Sprintf("hand clutch engaged=%v", req.Data)
+			}
+			if err := send.SendResponse(resp); err != nil {
+				n.log.Error("sending service response", "err", err)
+			}
+		})
+	if err != nil {
+		return fmt.Errorf("creating service %s: %w", ServiceClutch, err)
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+// Package node is aether_bridge's ROS 2 node, on rclgo: the only package of
+// the module that uses cgo. It wires ROS topics, services and parameters to
+// the ROS-free pkg/bridge core and to the TCP link (pkg/link), or, in Gazebo
+// mode, to a JointTrajectory publisher.
+//
+// Units: metres and radians on every ROS interface (REP 103); the wire to
+// aether_controller speaks millimetres, converted in pkg/bridge.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
+	"github.com/aether-lab/aether-bridge/pkg/bridge"
+	"github.com/aether-lab/aether-bridge/pkg/link"
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/rosparam"
+)
+
+// Name is the node's default name (remappable with --ros-args -r __node:=…).
+const Name = "aether_bridge"
+
+// Options are what a main passes to New.
+type Options struct {
+	// Args are the process arguments after the program name (os.Args[1:]),
+	// including any --ros-args section.
+	Args []string
+	// Logger receives the node's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Node is a running aether_bridge. Create it with New, run it with Run,
+// and always Close it.
+type Node struct {
+	log      *slog.Logger
+	settings bridge.Settings
+	params   *rosparam.Set
+
+	rctx *rclgo.Context
+	node *rclgo.Node
+	pubs publishers
+	core *bridge.Core
+	link *link.Link // nil in gazebo mode
+	hand *handInput
+
+	ctx    context.Context // cancelled by Close; owns the goroutines below
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	stateMu   sync.Mutex
+	linkState link.StateChange
+	telemetry *protocol.State
+	telemAt   time.Time
+}
+
+// New parses parameters, creates the ROS node with its topics and services,
+// and starts the link (or the Gazebo sink). Errors name what to fix.
+func New(opts Options) (n *Node, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	rclArgs, rest, err := rclgo.ParseArgs(opts.Args)
+	if err != nil {
+		return nil, fmt.Errorf("parsing --ros-args: %w", err)
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q: aether_bridge takes only --ros-args (e.g. --ros-args -p controller_host:=127.0.0.1)", rest)
+	}
+	ros, err := rosparam.ParseArgs(opts.Args)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ros.Warnings {
+		log.Warn(w)
+	}
+	nodeName := ros.NodeName(Name)
+	params, settings, err := bridge.LoadSettings(Name, "", ros)
+	if err != nil {
+		return nil, err
+	}
+
+	n = &Node{log: log.With("node", nodeName), settings: settings, params: params}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+
+	n.rctx, err = rclgo.NewContextWithOpts(rclArgs, nil)
+	if err != nil {
+		return nil, fmt.Errorf("initialising ROS 2 (rcl): %w", err)
+	}
+	n.node, err = n.rctx.NewNode(Name, "")
+	if err != nil {
+		return nil, fmt.Errorf("creating node %q: %w", Name, err)
+	}
+	if err := n.createPublishers(); err != nil {
+		return nil, err
+	}
+	if err := n.startSink(); err != nil {
+		return nil, err
+	}
+	if err := n.createSubscriptions(); err != nil {
+		return nil, err
+	}
+	if n.hand, err = newHandInput(n.core, settings); err != nil {
+		return nil, err
+	}
+	if err := n.createServices(); err != nil {
+		return nil, err
+	}
+	if err := n.createClutchService(); err != nil {
+		return nil, err
+	}
+	if err := n.serveParameters(); err != nil {
+		return nil, err
+	}
+	n.goPeriodic(settings.DiagnosticsPeriod, n.publishDiagnostics)
+	n.log.Info("aether_bridge ready", "mode", settings.Mode, "controller", settings.ControllerAddr(),
+		"base_frame", settings.BaseFrame)
+	return n, nil
+}
+
+// Run spins the node until ctx is cancelled; it returns nil then, or the
+// first error that stopped the executor.
+func (n *Node) Run(ctx context.Context) error {
+	err := n.rctx.Spin(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Close stops the link and every goroutine, then tears down ROS. Safe to
+// call more than once.
+func (n *Node) Close() error {
+	n.cancel()
+	var errs []error
+	if n.link != nil {
+		errs = append(errs, n.link.Close())
+		n.link = nil
+	}
+	n.wg.Wait()
+	if n.rctx != nil {
+		errs = append(errs, n.rctx.Close())
+		n.rctx = nil
+	}
+	return errors.Join(errs...)
+}
+
+// goPeriodic runs f every period until Close.
+func (n *Node) goPeriodic(period time.Duration, f func()) {
+	if period <= 0 {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+}

@@ -1,0 +1,161 @@
+package node
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
+	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
+	builtin "github.com/aether-lab/aether-bridge/msgs/gen/builtin_interfaces/msg"
+	sensor "github.com/aether-lab/aether-bridge/msgs/gen/sensor_msgs/msg"
+	std "github.com/aether-lab/aether-bridge/msgs/gen/std_msgs/msg"
+	trajectory "github.com/aether-lab/aether-bridge/msgs/gen/trajectory_msgs/msg"
+	"github.com/aether-lab/aether-bridge/pkg/bridge"
+	"github.com/aether-lab/aether-bridge/pkg/link"
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+)
+
+// Output topic names (remappable).
+const (
+	TopicAck         = "/aether/ack"
+	TopicLinkState   = "/aether/link_state"
+	TopicDiagnostics = "/diagnostics"
+	TopicJointStates = "/joint_states"
+)
+
+type publishers struct {
+	ack         *aether.CommandAckPublisher
+	linkState   *aether.LinkStatePublisher
+	diagnostics *rclgo.Publisher
+	jointStates *sensor.JointStatePublisher
+	trajectory  *trajectory.JointTrajectoryPublisher // gazebo mode only
+}
+
+func (n *Node) createPublishers() (err error) {
+	reliable := rclgo.NewDefaultPublisherOptions()
+	reliable.Qos.Depth = 100 // acks are events: keep a burst for late readers
+	if n.pubs.ack, err = aether.NewCommandAckPublisher(n.node, TopicAck, reliable); err != nil {
+		return fmt.Errorf("creating publisher %s: %w", TopicAck, err)
+	}
+	latched := rclgo.NewDefaultPublisherOptions()
+	latched.Qos.Depth = 1
+	latched.Qos.Durability = rclgo.DurabilityTransientLocal
+	if n.pubs.linkState, err = aether.NewLinkStatePublisher(n.node, TopicLinkState, latched); err != nil {
+		return fmt.Errorf("creating publisher %s: %w", TopicLinkState, err)
+	}
+	if n.pubs.diagnostics, err = newDiagnosticsPublisher(n.node); err != nil {
+		return fmt.Errorf("creating publisher %s: %w", TopicDiagnostics, err)
+	}
+	if n.pubs.jointStates, err = sensor.NewJointStatePublisher(n.node, TopicJointStates, nil); err != nil {
+		return fmt.Errorf("creating publisher %s: %w", TopicJointStates, err)
+	}
+	return nil
+}
+
+func stamp(t time.Time) builtin.Time {
+	return builtin.Time{Sec: int32(t.Unix()), Nanosec: uint32(t.Nanosecond())}
+}
+
+func duration(d time.Duration) builtin.Duration {
+	return builtin.Duration{Sec: int32(d / time.Second), Nanosec: uint32(d % time.Second)}
+}
+
+func header(frame string) std.Header {
+	return std.Header{Stamp: stamp(time.Now()), FrameId: frame}
+}
+
+// publishAck is the Core's publish function.
+func (n *Node) publishAck(a bridge.Ack) {
+	msg := aether.NewCommandAck()
+	msg.Header = header(n.settings.BaseFrame)
+	msg.Id, msg.Source, msg.Code, msg.Message = a.ID, a.Source, a.Code, a.Message
+	msg.Status = aether.CommandAck_STATUS_OK
+	if !a.OK {
+		msg.Status = aether.CommandAck_STATUS_ERROR
+	}
+	msg.Rtt = duration(a.RTT)
+	if a.Target != nil {
+		msg.Target.X, msg.Target.Y, msg.Target.Z = a.Target.X/1000, a.Target.Y/1000, a.Target.Z/1000
+	}
+	if a.OK {
+		n.log.Debug("ack", "id", a.ID, "source", a.Source, "rtt", a.RTT)
+	} else {
+		n.log.Warn("command refused", "id", a.ID, "source", a.Source, "code", a.Code, "message", a.Message)
+	}
+	if err := n.pubs.ack.Publish(msg); err != nil {
+		n.log.Error("publishing ack", "err", err)
+	}
+}
+
+// onLinkState records and publishes a link state change.
+func (n *Node) onLinkState(sc link.StateChange) {
+	n.stateMu.Lock()
+	n.linkState = sc
+	n.stateMu.Unlock()
+	n.log.Info("link", "state", sc.State.String(), "reason", sc.Reason)
+	n.publishLinkState()
+}
+
+var linkStateCodes = map[link.State]uint8{
+	link.StateConnecting: aether.LinkState_STATE_CONNECTING,
+	link.StateConnected:  aether.LinkState_STATE_CONNECTED,
+	link.StateLegacy:     aether.LinkState_STATE_LEGACY,
+	link.StateBackoff:    aether.LinkState_STATE_BACKOFF,
+	link.StateClosed:     aether.LinkState_STATE_CLOSED,
+}
+
+func (n *Node) publishLinkState() {
+	msg := aether.NewLinkState()
+	msg.Header = header(n.settings.BaseFrame)
+	if n.link == nil { // gazebo mode
+		msg.State, msg.StateName, msg.Reason = aether.LinkState_STATE_GAZEBO, "gazebo", "no TCP link in gazebo mode"
+	} else {
+		n.stateMu.Lock()
+		sc := n.linkState
+		n.stateMu.Unlock()
+		msg.State, msg.StateName, msg.Reason = linkStateCodes[sc.State], sc.State.String(), sc.Reason
+		m := n.link.Metrics()
+		msg.Sent, msg.Acked, msg.Errors, msg.Replaced, msg.Dropped, msg.Reconnects = m.Sent, m.Acked, m.Errors, m.Replaced, m.Dropped, m.Reconnects
+		msg.LastRtt, msg.P50Rtt, msg.P99Rtt = duration(m.LastRTT), duration(m.P50RTT), duration(m.P99RTT)
+		if info := n.link.ServerInfo(); info != nil {
+			msg.ServerName, msg.Arm, msg.ArmHash, msg.Protocol = info.Name, info.Arm, info.ArmHash, uint32(info.Protocol)
+		}
+	}
+	if err := n.pubs.linkState.Publish(msg); err != nil {
+		n.log.Error("publishing link state", "err", err)
+	}
+}
+
+// onTelemetry publishes /joint_states from the controller's state and lets
+// the core know where the tool is.
+func (n *Node) onTelemetry(s protocol.State) {
+	n.stateMu.Lock()
+	n.telemetry, n.telemAt = &s, time.Now()
+	n.stateMu.Unlock()
+	msg := sensor.NewJointState()
+	msg.Header = header(n.settings.BaseFrame)
+	for _, j := range s.Joints {
+		msg.Name = append(msg.Name, j.Name)
+		msg.Position = append(msg.Position, j.Deg*math.Pi/180)
+	}
+	if n.settings.GripperJoint != "" {
+		msg.Name = append(msg.Name, n.settings.GripperJoint)
+		msg.Position = append(msg.Position, s.Gripper)
+	}
+	if err := n.pubs.jointStates.Publish(msg); err != nil {
+		n.log.Error("publishing joint states", "err", err)
+	}
+}
+
+// publishTrajectory is the Gazebo sink's publish function.
+func (n *Node) publishTrajectory(tr bridge.Trajectory) error {
+	msg := trajectory.NewJointTrajectory()
+	msg.Header = header(n.settings.BaseFrame)
+	msg.JointNames = tr.JointNames
+	if len(tr.Positions) > 0 {
+		msg.Points = []trajectory.JointTrajectoryPoint{{Positions: tr.Positions, TimeFromStart: duration(tr.Duration)}}
+	}
+	return n.pubs.trajectory.Publish(msg)
+}

@@ -1,0 +1,62 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
+	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
+)
+
+// Service names, private to the node (e.g. /aether_bridge/home).
+const (
+	ServiceHome      = "~/home"
+	ServiceStop      = "~/stop"
+	ServiceReconnect = "~/reconnect"
+)
+
+// createServices serves ~/home, ~/stop and ~/reconnect. Each answers at
+// once (the executor must stay free for /aether/estop): success means the
+// command was handed to the link; its outcome follows on /aether/ack with
+// the id named in the message.
+func (n *Node) createServices() error {
+	services := []struct {
+		name   string
+		handle func() (bool, string)
+	}{
+		{ServiceHome, func() (bool, string) {
+			id, err := n.core.Home(ServiceHome)
+			if err != nil {
+				return false, "home not sent: " + err.Error()
+			}
+			return true, fmt.Sprintf("home sent as id %s; the outcome follows on %s", idString(id), TopicAck)
+		}},
+		{ServiceStop, func() (bool, string) {
+			id := n.core.Stop(ServiceStop)
+			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until ~/home or a reset", idString(id))
+		}},
+		{ServiceReconnect, func() (bool, string) {
+			if n.link == nil {
+				return false, "no TCP link in mode " + n.settings.Mode
+			}
+			n.link.Reconnect()
+			return true, "reconnecting to " + n.settings.ControllerAddr() + "; follow " + TopicLinkState
+		}},
+	}
+	for _, s := range services {
+		handle := s.handle
+		_, err := stdsrv.NewTriggerService(n.node, s.name, nil,
+			func(_ *rclgo.ServiceInfo, _ *stdsrv.Trigger_Request, send stdsrv.TriggerServiceResponseSender) {
+				ok, msg := handle()
+				resp := stdsrv.NewTrigger_Response()
+				resp.Success, resp.Message = ok, msg
+				if err := send.SendResponse(resp); err != nil {
+					n.log.Error("sending service response", "err", err)
+				}
+			})
+		if err != nil {
+			return fmt.Errorf("creating service %s: %w", s.name, err)
+		}
+	}
+	return nil
+}

@@ -100,3 +100,28 @@ func yamlValue(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// ParamsMarkdown renders Params as the README's parameter table.
+func ParamsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| parameter | type | default | live | meaning |\n|---|---|---|---|---|\n")
+	for _, p := range Params {
+		live := "yes"
+		if p.ReadOnly {
+			live = "no"
+		}
+		desc := p.Description
+		if p.Min != nil || p.Max != nil {
+			desc += " (" + rangeText(p.Min, p.Max) + ")"
+		}
+		if len(p.Choices) > 0 {
+			desc += " (" + strings.Join(p.Choices, " \\| ") + ")"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %s |\n", p.Name, typeNames[p.Type], yamlValue(p.Default), live,
+			strings.ReplaceAll(desc, "|", "\\|"))
+	}
+	return b.String()
+}
+
+var typeNames = map[ParamType]string{Bool: "bool", Int: "int", Double: "double", String: "string",
+	DoubleArray: "double[]", StringArray: "string[]"}

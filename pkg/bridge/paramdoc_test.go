@@ -63,3 +63,27 @@ func TestParamsAreWellFormed(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeParameterTable keeps the README's parameter table in step.
+func TestReadmeParameterTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- params:begin -->\n", "<!-- params:end -->"
+	s := string(readme)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q … %q markers", begin, end)
+	}
+	if *update {
+		s = s[:i+len(begin)] + ParamsMarkdown() + s[j:]
+		if err := os.WriteFile("../../README.md", []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got := s[i+len(begin) : j]; got != ParamsMarkdown() {
+		t.Fatal("README.md parameter table is out of date: run go test ./pkg/bridge -run TestReadme -update")
+	}
+}

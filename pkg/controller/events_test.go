@@ -81,6 +81,37 @@ func dialSmallWindow(t *testing.T, addr string) *client {
 	return &client{t: t, conn: conn, r: bufio.NewReader(conn)}
 }
 
+// stallSubscriber keeps the arm moving (through c) until the writer of the
+// subscribed session has been stuck in a Write for 100 ms on a client that
+// does not read. Every tick must still be processed meanwhile: step fails
+// if the motion loop is blocked.
+func (h *harness) stallSubscriber(c *client) *session {
+	h.t.Helper()
+	var sub *session
+	eventually(h.t, "subscriber registered", func() bool {
+		h.srv.subsMu.Lock()
+		defer h.srv.subsMu.Unlock()
+		for s := range h.srv.subs {
+			sub = s
+		}
+		return sub != nil
+	})
+	targets := []string{`{"type":"command","x":120,"y":-100,"z":250}`, `{"type":"command","x":200,"y":100,"z":100}`}
+	deadline := time.Now().Add(waitFor)
+	for i := 0; ; i++ {
+		if since := sub.writingNS.Load(); since != 0 && time.Since(time.Unix(0, since)) > 100*time.Millisecond {
+			return sub
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("the subscriber's writer never got stuck")
+		}
+		if !h.srv.State().Moving {
+			wantOK(h.t, c.do(targets[i%2]), protocol.MessageCommandReceived)
+		}
+		h.step(1)
+	}
+}
+
 // TestSlowSubscriberNeverBlocksMotion: a subscriber that stops reading
 // loses events (counted) while the motion loop and other clients carry on.
 func TestSlowSubscriberNeverBlocksMotion(t *testing.T) {
@@ -89,16 +120,8 @@ func TestSlowSubscriberNeverBlocksMotion(t *testing.T) {
 	wantOK(t, slow.do(`{"type":"subscribe"}`), "Subscribed") // and never reads again
 
 	c := h.dial()
-	targets := []string{`{"type":"command","x":120,"y":-100,"z":250}`, `{"type":"command","x":200,"y":100,"z":100}`}
-	// 2000 moving ticks push ~1 MB of events at a client with a 2 KiB
-	// window: the writer for it blocks early on.
-	for i := range 2000 {
-		if !h.srv.State().Moving {
-			wantOK(t, c.do(targets[i%2]), protocol.MessageCommandReceived)
-		}
-		h.step(1) // fails if the motion loop is blocked
-	}
-	if h.srv.Stats().EventsDropped == 0 {
+	sub := h.stallSubscriber(c)
+	if sub.drops.Load() == 0 || h.srv.Stats().EventsDropped == 0 {
 		t.Fatal("no event dropped for a subscriber that does not read")
 	}
 	wantOK(t, c.do(`{"type":"status"}`), "status")
@@ -127,4 +150,23 @@ func TestSlowSubscriberClosedAfterWriteTimeout(t *testing.T) {
 		h.step(1)
 	}
 	wantOK(t, c.do(`{"type":"ping"}`), "pong")
+}
+
+// TestCloseWithStuckClient: a client that stopped reading does not hold up
+// the shutdown for its WriteTimeout.
+func TestCloseWithStuckClient(t *testing.T) {
+	h := newHarness(t, Config{EventRate: 1000, Watchdog: time.Hour, WriteTimeout: time.Hour})
+	slow := dialSmallWindow(t, h.addr)
+	wantOK(t, slow.do(`{"type":"subscribe"}`), "Subscribed")
+	h.stallSubscriber(h.dial())
+	closed := make(chan error, 1)
+	go func() { closed <- h.srv.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("Close waited on a client that does not read")
+	}
 }

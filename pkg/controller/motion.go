@@ -48,6 +48,8 @@ type motion struct {
 	log    *slog.Logger
 	home   []float64 // rad, model frame
 	park   []float64
+	lo, hi []float64 // joint limits the servos reach, rad, model frame
+	out    []float64 // scratch for write
 	maxVel float64 // rad/s
 	parkV  float64 // rad/s
 	gripV  float64 // per s
@@ -78,7 +80,11 @@ type eventKey struct {
 
 func newMotion(s *Server) *motion {
 	park, _ := s.arm.ParkPose()
+	lo, hi := s.arm.Limits()
 	m := &motion{
+		lo:         lo,
+		hi:         hi,
+		out:        make([]float64, len(park)),
 		s:          s,
 		log:        s.log,
 		home:       s.arm.HomePose(),
@@ -332,9 +338,14 @@ func (m *motion) reached() bool {
 	return math.Abs(m.gripTarget-m.grip) <= reachedEps
 }
 
-// write sends cur to the servos (in their frame).
+// write sends cur to the servos (in their frame). Angles are clamped into
+// the limits first: IK may land a rounding error past a limit, which the
+// servo calibration would refuse.
 func (m *motion) write() error {
-	ext, err := m.s.model.ToExternal(m.cur)
+	for i, q := range m.cur {
+		m.out[i] = min(max(q, m.lo[i]), m.hi[i])
+	}
+	ext, err := m.s.model.ToExternal(m.out)
 	if err == nil {
 		err = m.s.backend.Write(ext, m.grip)
 	}

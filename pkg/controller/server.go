@@ -38,6 +38,9 @@ const ServerName = "aether_controller " + Version
 // sent in the hello reply.
 var Capabilities = []string{"subscribe", "ttl_ms", "dedupe_ids"}
 
+// byeTimeout bounds writing the shutdown line to each client.
+const byeTimeout = 500 * time.Millisecond
+
 // Messages of the lines the server sends on its own initiative.
 const (
 	msgShuttingDown = "controller shutting down"
@@ -79,7 +82,7 @@ type Server struct {
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
-	clients   int // open sessions
+	sessions  map[*session]struct{} // open sessions
 	nextConn  uint64
 	wg        sync.WaitGroup // sessions and rejecters
 
@@ -135,6 +138,7 @@ func newServer(cfg Config, arm armfile.Arm, backend servo.Backend, afterTick fun
 		subs:       make(map[*session]struct{}),
 		dedupe:     newDedupeCache(dedupeSize),
 		listeners:  make(map[net.Listener]struct{}),
+		sessions:   make(map[*session]struct{}),
 		afterTick:  afterTick,
 	}
 	s.info = s.serverInfo()
@@ -248,7 +252,7 @@ func (s *Server) admit(conn net.Conn) {
 	switch {
 	case s.closed:
 		conn.Close()
-	case s.clients >= s.cfg.MaxClients:
+	case len(s.sessions) >= s.cfg.MaxClients:
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -259,15 +263,15 @@ func (s *Server) admit(conn net.Conn) {
 			conn.Close()
 		}()
 	default:
-		s.clients++
 		s.nextConn++
 		c := newSession(s, conn, s.nextConn)
+		s.sessions[c] = struct{}{}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			c.run()
 			s.mu.Lock()
-			s.clients--
+			delete(s.sessions, c)
 			s.mu.Unlock()
 		}()
 	}
@@ -297,6 +301,13 @@ func (s *Server) Close() error {
 		s.motionCancel() // halts the servos where they are
 		<-s.motionDone
 		s.cancel() // sessions send the shutdown line and close
+		s.mu.Lock()
+		for c := range s.sessions {
+			// A write stuck on a client that does not read must not hold
+			// up the shutdown for a whole WriteTimeout.
+			c.conn.SetWriteDeadline(time.Now().Add(byeTimeout))
+		}
+		s.mu.Unlock()
 		s.wg.Wait()
 		if err := s.backend.Release(); err != nil {
 			s.closeErr = fmt.Errorf("controller: release servos: %w", err)
@@ -317,7 +328,7 @@ func (s *Server) State() protocol.State {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Clients: s.clients, EventsDropped: s.eventsDropped.Load()}
+	return Stats{Clients: len(s.sessions), EventsDropped: s.eventsDropped.Load()}
 }
 
 // state returns a copy of the latest snapshot with the current time.

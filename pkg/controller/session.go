@@ -55,6 +55,7 @@ type session struct {
 	evNotify   chan struct{}   // cap 1
 	subscribed atomic.Bool
 	drops      atomic.Int64
+	writingNS  atomic.Int64 // wall time a Write started, UnixNano; 0 when not writing
 
 	wbuf bytes.Buffer // writer's encode buffer
 }
@@ -388,11 +389,19 @@ func (c *session) bye() {
 	if c.s.ctx.Err() == nil {
 		return // the session ended for its own reasons
 	}
-	c.write(&protocol.Response{Status: protocol.StatusError, Message: msgShuttingDown, Code: protocol.CodeInternal})
+	c.writeWithin(&protocol.Response{Status: protocol.StatusError, Message: msgShuttingDown, Code: protocol.CodeInternal},
+		min(byeTimeout, c.s.cfg.WriteTimeout))
 }
 
-// write sends one line with a deadline; false when the connection failed.
+// write sends one line within WriteTimeout; false when the connection failed.
 func (c *session) write(r *protocol.Response) bool {
+	return c.writeWithin(r, c.s.cfg.WriteTimeout)
+}
+
+func (c *session) writeWithin(r *protocol.Response, timeout time.Duration) bool {
+	if c.s.ctx.Err() != nil { // shutting down: do not wait on slow clients
+		timeout = min(timeout, byeTimeout)
+	}
 	c.wbuf.Reset()
 	if err := protocol.EncodeResponse(&c.wbuf, r); err != nil {
 		c.log.Error("cannot encode a reply", "err", err)
@@ -401,8 +410,11 @@ func (c *session) write(r *protocol.Response) bool {
 	if c.s.cfg.Verbose {
 		c.log.Info("out", "line", string(bytes.TrimSuffix(c.wbuf.Bytes(), []byte{'\n'})))
 	}
-	c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	if _, err := c.conn.Write(c.wbuf.Bytes()); err != nil {
+	c.conn.SetWriteDeadline(time.Now().Add(timeout))
+	c.writingNS.Store(time.Now().UnixNano())
+	_, err := c.conn.Write(c.wbuf.Bytes())
+	c.writingNS.Store(0)
+	if err != nil {
 		if isTimeout(err) {
 			c.log.Warn("client does not read its replies; closing", "write_timeout", c.s.cfg.WriteTimeout)
 		} else {

@@ -50,9 +50,9 @@ type motion struct {
 	park   []float64
 	lo, hi []float64 // joint limits the servos reach, rad, model frame
 	out    []float64 // scratch for write
-	maxVel float64 // rad/s
-	parkV  float64 // rad/s
-	gripV  float64 // per s
+	maxVel float64   // rad/s
+	parkV  float64   // rad/s
+	gripV  float64   // per s
 
 	cur, target       []float64 // commanded now / goal, rad, model frame
 	grip, gripTarget  float64

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/transport"
 )
 
 // outQueue is how many replies may wait for the writer before the reader
@@ -31,7 +32,8 @@ type outItem struct {
 // write side.
 type session struct {
 	s    *Server
-	conn net.Conn
+	conn net.Conn        // for addresses and the shutdown deadline
+	tc   *transport.Conn // bounded line reads, one write per line
 	addr string
 	log  *slog.Logger
 
@@ -64,6 +66,7 @@ func newSession(s *Server, conn net.Conn, n uint64) *session {
 	c := &session{
 		s:        s,
 		conn:     conn,
+		tc:       transport.New(conn, s.cfg.MaxLine),
 		addr:     conn.RemoteAddr().String(),
 		out:      make(chan outItem, outQueue),
 		evNotify: make(chan struct{}, 1),
@@ -137,10 +140,8 @@ func (c *session) setClient(name string) {
 // readLoop reads and handles lines until the client leaves, the
 // connection fails, or a line ends the session.
 func (c *session) readLoop() {
-	lr := protocol.NewLineReader(c.conn, c.s.cfg.MaxLine)
 	for {
-		c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.ReadTimeout))
-		line, err := lr.ReadLine()
+		line, err := c.tc.ReadLine(time.Now().Add(c.s.cfg.ReadTimeout))
 		now := c.s.clock.Now()
 		if err != nil {
 			var perr *protocol.Error
@@ -312,7 +313,7 @@ func (c *session) takeEvent() *protocol.State {
 // reader closes out or the session ends. On server shutdown it sends the
 // shutdown line first. It closes the connection.
 func (c *session) writeLoop() {
-	defer c.conn.Close()
+	defer c.tc.Close()
 	defer c.cancel()
 	for {
 		select {
@@ -407,12 +408,12 @@ func (c *session) writeWithin(r *protocol.Response, timeout time.Duration) bool 
 		c.log.Error("cannot encode a reply", "err", err)
 		return false
 	}
+	line := bytes.TrimSuffix(c.wbuf.Bytes(), []byte{'\n'})
 	if c.s.cfg.Verbose {
-		c.log.Info("out", "line", string(bytes.TrimSuffix(c.wbuf.Bytes(), []byte{'\n'})))
+		c.log.Info("out", "line", string(line))
 	}
-	c.conn.SetWriteDeadline(time.Now().Add(timeout))
 	c.writingNS.Store(time.Now().UnixNano())
-	_, err := c.conn.Write(c.wbuf.Bytes())
+	err := c.tc.WriteLine(line, timeout)
 	c.writingNS.Store(0)
 	if err != nil {
 		if isTimeout(err) {

@@ -83,7 +83,8 @@ type Config struct {
 	// Logger receives the link's logs. Nil means discard.
 	Logger *slog.Logger
 	// OnResult receives every request's one final Result. Called from one
-	// goroutine, never concurrently, in order. Must not call Close. Nil means ignore.
+	// goroutine, never concurrently, in order; the first callbacks may run
+	// before New returns. Must not call Close. Nil means ignore.
 	OnResult func(Result)
 	// OnState receives state changes, on the same goroutine as OnResult. Nil means ignore.
 	OnState func(StateChange)

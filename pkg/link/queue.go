@@ -61,14 +61,12 @@ func (l *Link) next(now time.Time, window int) *entry {
 	return e
 }
 
-// retryAt returns the earliest time a held-back request may be written,
-// or the zero time.
-func (l *Link) retryAt() time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// retryAtLocked returns the earliest future time a held-back request may
+// be written, or the zero time. l.mu must be held.
+func (l *Link) retryAtLocked(now time.Time) time.Time {
 	var at time.Time
 	consider := func(e *entry) {
-		if e != nil && !e.notBefore.IsZero() && (at.IsZero() || e.notBefore.Before(at)) {
+		if e != nil && e.notBefore.After(now) && (at.IsZero() || e.notBefore.Before(at)) {
 			at = e.notBefore
 		}
 	}

@@ -155,7 +155,7 @@ func (l *Link) runInner(c *transport.Conn, legacy bool) error {
 		if err := l.checkDeadlines(now); err != nil {
 			return err
 		}
-		timer.Reset(l.nextWake(now, legacy, lastSend))
+		timer.Reset(l.nextWake(now, legacy, window, lastSend))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -225,23 +225,27 @@ func (l *Link) checkDeadlines(now time.Time) error {
 	return nil
 }
 
-// nextWake is how long runInner may wait for something to happen: until
-// the earliest reply deadline or the next heartbeat.
-func (l *Link) nextWake(now time.Time, legacy bool, lastSend time.Time) time.Duration {
+// nextWake is how long runInner may wait for something to happen: the
+// earliest reply deadline, the next heartbeat, a held-back request's
+// retry time. Only times that can make fill write something count, so a
+// full window never spins on a due heartbeat.
+func (l *Link) nextWake(now time.Time, legacy bool, window int, lastSend time.Time) time.Duration {
 	wake := now.Add(time.Hour)
-	if !legacy {
-		wake = lastSend.Add(l.cfg.HeartbeatInterval)
-	}
-	if at := l.retryAt(); !at.IsZero() && at.Before(wake) {
-		wake = at
-	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.inflight) < window {
+		if !legacy {
+			wake = lastSend.Add(l.cfg.HeartbeatInterval)
+		}
+		if at := l.retryAtLocked(now); !at.IsZero() && at.Before(wake) {
+			wake = at
+		}
+	}
 	for _, e := range l.inflight {
 		if e.deadline.Before(wake) {
 			wake = e.deadline
 		}
 	}
-	l.mu.Unlock()
 	return max(wake.Sub(now), 0)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/hand"
 	"github.com/aether-lab/aether-bridge/pkg/ik"
 	"github.com/aether-lab/aether-bridge/pkg/link"
@@ -120,7 +121,7 @@ var Params = []Param{
 		Description: "frame of the arm base; stamped targets must use it or leave frame_id empty",
 		apply:       func(s *Settings, v any) error { s.BaseFrame = v.(string); return nil }},
 	{Name: "arm", Type: String, Default: "", ReadOnly: true,
-		Description: "arm YAML (the controller's --arm file; only kinematics is read); empty: built-in arm",
+		Description: "arm YAML, the same file as the controller's --arm (kinematics and servo ranges); empty: built-in arm",
 		apply:       applyArmFile},
 	{Name: "clamp_to_workspace", Type: Bool, Default: false,
 		Description: "move out-of-workspace or unreachable targets to the nearest reachable point instead of rejecting them",
@@ -235,20 +236,19 @@ func applyTokenFile(s *Settings, v any) error {
 	return nil
 }
 
+// applyArmFile loads the arm the way aether_controller does (pkg/armfile),
+// so the bridge's pre-checks use the same effective model: joint limits
+// narrowed to what the servos reach. A target the bridge passes is one the
+// controller can execute.
 func applyArmFile(s *Settings, v any) error {
 	s.ArmFile = v.(string)
-	if s.ArmFile == "" {
-		s.Arm = ik.DefaultModel()
-		return nil
+	arm := armfile.Default()
+	if s.ArmFile != "" {
+		var err error
+		if arm, err = armfile.Load(s.ArmFile); err != nil {
+			return err
+		}
 	}
-	b, err := os.ReadFile(s.ArmFile)
-	if err != nil {
-		return fmt.Errorf("arm: %w", err)
-	}
-	m, err := ik.ParseArmKinematics(b)
-	if err != nil {
-		return fmt.Errorf("arm %s: %w", s.ArmFile, err)
-	}
-	s.Arm = m
+	s.Arm = arm.Model()
 	return nil
 }

@@ -294,9 +294,10 @@ func (m *motion) setWatchdog(now time.Time, wd, why string) {
 		return
 	}
 	if wd == protocol.WatchdogHold {
+		// No new motion from here on. A move in progress still ends at
+		// its accepted, validated target rather than at whatever pose
+		// lies between; stop is the way to freeze the arm.
 		m.holdSince = now
-		copy(m.target, m.cur) // hold position
-		m.gripTarget = m.grip
 	}
 	lvl := slog.LevelInfo
 	if wd != protocol.WatchdogOK {

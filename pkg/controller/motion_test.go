@@ -101,9 +101,18 @@ func TestWatchdogHoldParkRelease(t *testing.T) {
 	if got := elapsed(); got != cfg.Watchdog {
 		t.Fatalf("hold after %v of silence, want %v", got, cfg.Watchdog)
 	}
+	// Holding: the accepted move ends at its target, then nothing moves.
+	sol, err := h.srv.model.IK(ik.Point{X: 200, Y: 0, Z: 100}, ik.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stepUntil(100, "move finished", func(st protocol.State) bool { return !st.Moving })
 	held := jointsDeg(h.srv.State())
+	if !sameJoints(held, degs(sol.Joints), 1e-3) {
+		t.Fatalf("held at %v, want the accepted target %v", held, degs(sol.Joints))
+	}
 	h.step(10)
-	if st := h.srv.State(); st.Moving || !sameJoints(jointsDeg(st), held, 0) {
+	if st := h.srv.State(); st.Moving || st.Watchdog != protocol.WatchdogHold || !sameJoints(jointsDeg(st), held, 0) {
 		t.Fatalf("joints moved while holding: %v → %v", held, jointsDeg(st))
 	}
 
@@ -186,10 +195,17 @@ func TestDisconnectHolds(t *testing.T) {
 	h.step(2)
 	c.conn.Close()
 	eventually(t, "hold after disconnect", func() bool { return h.srv.State().Watchdog == protocol.WatchdogHold })
+	if st := h.srv.State(); st.Control != "" {
+		t.Fatalf("control still held after disconnect: %+v", st)
+	}
+	h.stepUntil(100, "move finished", func(st protocol.State) bool { return !st.Moving })
 	st := h.srv.State()
+	if !near(st.Pose.X, 200, 1e-2) || !near(st.Pose.Z, 100, 1e-2) {
+		t.Fatalf("held at %+v, want the accepted target (200, 0, 100)", st.Pose)
+	}
 	h.step(5)
-	if st2 := h.srv.State(); st.Control != "" || st2.Moving || !sameJoints(jointsDeg(st), jointsDeg(st2), 0) {
-		t.Fatalf("after the control client left: %+v then %+v", st, st2)
+	if st2 := h.srv.State(); st2.Moving || !sameJoints(jointsDeg(st), jointsDeg(st2), 0) {
+		t.Fatalf("moved while holding: %+v then %+v", st, st2)
 	}
 }
 
@@ -359,5 +375,33 @@ func TestDedupeCacheEvictsOldest(t *testing.T) {
 	}
 	if _, mm := d.claim(key(3), "other", newResult()); !mm {
 		t.Fatal("a different request under a known id was not flagged")
+	}
+}
+
+// TestStopLatchHoldsThroughWatchdog: while stop is latched the watchdog
+// only holds (no parking, no release); home clears it and goes home.
+func TestStopLatchHoldsThroughWatchdog(t *testing.T) {
+	h := newHarness(t, Config{Watchdog: 100 * time.Millisecond, ParkAfter: 200 * time.Millisecond, ReleaseAfter: 100 * time.Millisecond})
+	c := h.dial()
+	wantOK(t, c.do(`{"type":"command","x":200,"y":0,"z":100}`), protocol.MessageCommandReceived)
+	h.step(3)
+	wantOK(t, c.do(`{"type":"stop"}`), "Stopped")
+	halted := jointsDeg(h.srv.State())
+	h.step(100) // 2 s: far past hold, park and release timeouts
+	st := h.srv.State()
+	if st.Watchdog != protocol.WatchdogHold || !st.Estopped || !sameJoints(jointsDeg(st), halted, 0) || h.sim.Released() {
+		t.Fatalf("latched stop: %+v, released %v; want holding where it halted", st, h.sim.Released())
+	}
+	wantOK(t, c.do(`{"type":"home"}`), "Homing")
+	for i := 0; h.srv.State().Moving; i++ { // pings keep the watchdog ok
+		if i == 100 {
+			t.Fatal("home not reached")
+		}
+		h.step(4)
+		wantOK(t, c.do(`{"type":"ping"}`), "pong")
+	}
+	st = h.srv.State()
+	if st.Estopped || !sameJoints(jointsDeg(st), armfile.Default().Kinematics.HomeDeg, 1e-3) {
+		t.Fatalf("after home: %+v, want at home_deg %v", st, armfile.Default().Kinematics.HomeDeg)
 	}
 }

@@ -31,7 +31,8 @@ func kv(k string, v any) diag.KeyValue { return diag.KeyValue{Key: k, Value: fmt
 
 func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 	st := diag.DiagnosticStatus{Name: "aether_bridge: link", HardwareId: n.settings.ControllerAddr()}
-	if n.link == nil {
+	l := n.link.Load()
+	if l == nil {
 		st.Level, st.Message = diag.DiagnosticStatus_OK, "gazebo mode: trajectories on "+n.settings.TrajectoryTopic
 		st.HardwareId = "gazebo"
 		return st
@@ -39,7 +40,7 @@ func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 	n.stateMu.Lock()
 	sc := n.linkState
 	n.stateMu.Unlock()
-	m := n.link.Metrics()
+	m := l.Metrics()
 	switch sc.State {
 	case link.StateConnected:
 		st.Level, st.Message = diag.DiagnosticStatus_OK, "connected"
@@ -62,7 +63,7 @@ func (n *Node) controllerDiagnostics() diag.DiagnosticStatus {
 	n.stateMu.Lock()
 	t, at := n.telemetry, n.telemAt
 	n.stateMu.Unlock()
-	if n.link == nil {
+	if n.link.Load() == nil {
 		st.Level, st.Message, st.HardwareId = diag.DiagnosticStatus_OK, "gazebo mode: no controller", "gazebo"
 		return st
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiiuae/rclgo/pkg/rclgo"
@@ -46,7 +47,7 @@ type Node struct {
 	node *rclgo.Node
 	pubs publishers
 	core *bridge.Core
-	link *link.Link // nil in gazebo mode
+	link atomic.Pointer[link.Link] // nil in gazebo mode, and until the link is started
 	hand *handInput
 
 	ctx    context.Context // cancelled by Close; owns the goroutines below
@@ -144,9 +145,8 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() error {
 	n.cancel()
 	var errs []error
-	if n.link != nil {
-		errs = append(errs, n.link.Close())
-		n.link = nil
+	if l := n.link.Swap(nil); l != nil {
+		errs = append(errs, l.Close())
 	}
 	n.wg.Wait()
 	if n.rctx != nil {

@@ -109,18 +109,21 @@ var linkStateCodes = map[link.State]uint8{
 func (n *Node) publishLinkState() {
 	msg := aether.NewLinkState()
 	msg.Header = header(n.settings.BaseFrame)
-	if n.link == nil { // gazebo mode
+	if n.settings.Mode == bridge.ModeGazebo {
 		msg.State, msg.StateName, msg.Reason = aether.LinkState_STATE_GAZEBO, "gazebo", "no TCP link in gazebo mode"
 	} else {
 		n.stateMu.Lock()
 		sc := n.linkState
 		n.stateMu.Unlock()
 		msg.State, msg.StateName, msg.Reason = linkStateCodes[sc.State], sc.State.String(), sc.Reason
-		m := n.link.Metrics()
-		msg.Sent, msg.Acked, msg.Errors, msg.Replaced, msg.Dropped, msg.Reconnects = m.Sent, m.Acked, m.Errors, m.Replaced, m.Dropped, m.Reconnects
-		msg.LastRtt, msg.P50Rtt, msg.P99Rtt = duration(m.LastRTT), duration(m.P50RTT), duration(m.P99RTT)
-		if info := n.link.ServerInfo(); info != nil {
-			msg.ServerName, msg.Arm, msg.ArmHash, msg.Protocol = info.Name, info.Arm, info.ArmHash, uint32(info.Protocol)
+		// The first state change can arrive before link.New has returned.
+		if l := n.link.Load(); l != nil {
+			m := l.Metrics()
+			msg.Sent, msg.Acked, msg.Errors, msg.Replaced, msg.Dropped, msg.Reconnects = m.Sent, m.Acked, m.Errors, m.Replaced, m.Dropped, m.Reconnects
+			msg.LastRtt, msg.P50Rtt, msg.P99Rtt = duration(m.LastRTT), duration(m.P50RTT), duration(m.P99RTT)
+			if info := l.ServerInfo(); info != nil {
+				msg.ServerName, msg.Arm, msg.ArmHash, msg.Protocol = info.Name, info.Arm, info.ArmHash, uint32(info.Protocol)
+			}
 		}
 	}
 	if err := n.pubs.linkState.Publish(msg); err != nil {

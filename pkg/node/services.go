@@ -36,10 +36,11 @@ func (n *Node) createServices() error {
 			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until ~/home or a reset", idString(id))
 		}},
 		{ServiceReconnect, func() (bool, string) {
-			if n.link == nil {
+			l := n.link.Load()
+			if l == nil {
 				return false, "no TCP link in mode " + n.settings.Mode
 			}
-			n.link.Reconnect()
+			l.Reconnect()
 			return true, "reconnecting to " + n.settings.ControllerAddr() + "; follow " + TopicLinkState
 		}},
 	}

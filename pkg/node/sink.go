@@ -65,10 +65,12 @@ func (n *Node) startSink() (err error) {
 			core.Result(r.ID, r.Response, r.Err, r.RTT)
 		}
 	}
-	if n.link, err = link.New(cfg); err != nil {
+	l, err := link.New(cfg)
+	if err != nil {
 		return fmt.Errorf("starting the link to %s: %w", s.ControllerAddr(), err)
 	}
-	placeholder.set(linkSink{n.link})
+	n.link.Store(l)
+	placeholder.set(linkSink{l})
 	return nil
 }
 

@@ -159,6 +159,7 @@ func (m *motion) stop() {
 	if !m.released {
 		err = m.write()
 	}
+	m.publish(now, false)
 	for _, w := range waiters {
 		if err != nil {
 			w.res.resolve(protocol.Fail(w.id, protocol.CodeInternal, "stop is latched but the servos could not be told to halt: %v", err))
@@ -166,7 +167,6 @@ func (m *motion) stop() {
 			w.res.resolve(protocol.OK(w.id, "Stopped"))
 		}
 	}
-	m.publish(now, false)
 }
 
 // handle decides a request: lease, then latch and ttl; then applies it.
@@ -186,8 +186,8 @@ func (m *motion) handle(o *op) {
 	if o.dedupe != nil && resp.Code == protocol.CodeBusy {
 		m.s.dedupe.forget(*o.dedupe, o.res) // not executed: a retry may run
 	}
+	m.publish(now, false) // before the reply: a status after it sees the effect
 	o.res.resolve(resp)
-	m.publish(now, false)
 }
 
 func (m *motion) decide(o *op, now time.Time) protocol.Response {

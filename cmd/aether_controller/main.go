@@ -48,6 +48,7 @@ type options struct {
 	maxClients   int
 	tokenFile    string
 	maxLine      int
+	maxLineRate  int
 	verbose      bool
 }
 
@@ -80,6 +81,7 @@ Flags:
 	fs.IntVar(&o.maxClients, "max-clients", controller.DefaultMaxClients, "most `connections` served at once; one more gets a busy error and is closed")
 	fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the shared token clients must send in hello (surrounding white space is ignored); empty = no authentication")
 	fs.IntVar(&o.maxLine, "max-line", controller.DefaultMaxLine, "longest request line in `bytes`; longer lines get line_too_long")
+	fs.IntVar(&o.maxLineRate, "max-line-rate", controller.DefaultMaxLineRate, "most `lines` per second one connection may send before it is closed as a flood (invalid lines: at most 20/s)")
 	fs.BoolVar(&o.verbose, "v", false, "log every line received and sent (tokens are never logged)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -128,6 +130,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		MaxClients:   o.maxClients,
 		Token:        token,
 		MaxLine:      o.maxLine,
+		MaxLineRate:  o.maxLineRate,
 		Watchdog:     o.watchdog,
 		ParkAfter:    o.parkAfter,
 		ReleaseAfter: o.releaseAfter,

@@ -23,7 +23,7 @@ const (
 	DefaultWriteTimeout = 5 * time.Second
 	DefaultEventRate    = 20.0
 	DefaultMaxBadLines  = 20
-	DefaultMaxLineRate  = 1000
+	DefaultMaxLineRate  = 100000
 )
 
 // Bounds checked by Validate.
@@ -83,7 +83,9 @@ type Config struct {
 	MaxBadLines int
 	// MaxLineRate is how many lines per second a connection may send, as
 	// a burst that refills at that rate; one more gets an error line and
-	// the connection is closed. 0 means DefaultMaxLineRate (1000).
+	// the connection is closed. It only stops a runaway sender: invalid
+	// lines are limited by MaxBadLines, and a 1 kHz tracking stream with
+	// pings must pass. 0 means DefaultMaxLineRate (100000).
 	MaxLineRate int
 	// Verbose logs every line received and sent (tokens redacted).
 	Verbose bool

@@ -169,6 +169,22 @@ func (m *motion) stop() {
 	}
 }
 
+// takeover hands the lease to sess when it is the same client reconnecting:
+// both said hello with the same client name and the holder has been silent
+// for longer than the watchdog. A bridge whose old connection is half-open
+// (its host slept, a cable was pulled) would otherwise get busy until the
+// read timeout closes it; a live holder that keeps talking never loses it.
+func (m *motion) takeover(sess *session, now time.Time) bool {
+	name := sess.clientName()
+	if name == "" || name != m.lease.clientName() || now.Sub(m.lease.lastLine()) < m.s.cfg.Watchdog {
+		return false
+	}
+	m.log.Info("control lease taken over by the same client reconnecting",
+		"client", name, "from", m.lease.describe(), "to", sess.describe())
+	m.lease = sess
+	return true
+}
+
 // handle decides a request: lease, then latch and ttl; then applies it.
 func (m *motion) handle(o *op) {
 	now := m.s.clock.Now()
@@ -192,7 +208,9 @@ func (m *motion) handle(o *op) {
 
 func (m *motion) decide(o *op, now time.Time) protocol.Response {
 	if m.lease != nil && m.lease != o.sess {
-		return protocol.Fail(o.id, protocol.CodeBusy, "another client holds control (%s): wait until it disconnects", m.lease.describe())
+		if !m.takeover(o.sess, now) {
+			return protocol.Fail(o.id, protocol.CodeBusy, "another client holds control (%s): wait until it disconnects", m.lease.describe())
+		}
 	}
 	if o.kind == opCommand {
 		if m.estopped {

@@ -405,3 +405,26 @@ func TestStopLatchHoldsThroughWatchdog(t *testing.T) {
 		t.Fatalf("after home: %+v, want at home_deg %v", st, armfile.Default().Kinematics.HomeDeg)
 	}
 }
+
+// A bridge whose old connection went half-open reconnects under the same
+// client name: it takes the lease once the old connection has been silent
+// past the watchdog; a differently named client never does.
+func TestSameClientTakesOverASilentLease(t *testing.T) {
+	h := newHarness(t, Config{Watchdog: 500 * time.Millisecond})
+	old := h.dial()
+	wantOK(t, old.do(`{"type":"hello","version":1,"client":"bridge-a"}`), "hello bridge-a, role control")
+	wantOK(t, old.do(seedLine), protocol.MessageCommandReceived)
+
+	other := h.dial()
+	wantOK(t, other.do(`{"type":"hello","version":1,"client":"bridge-b"}`), "hello bridge-b, role control")
+	again := h.dial()
+	wantOK(t, again.do(`{"type":"hello","version":1,"client":"bridge-a"}`), "hello bridge-a, role control")
+
+	// The holder is not silent yet: even the same name waits.
+	wantCode(t, again.do(seedLine), protocol.CodeBusy, "bridge-a")
+	h.clk.Advance(600 * time.Millisecond) // old sends nothing: past the watchdog
+	wantCode(t, other.do(seedLine), protocol.CodeBusy, "bridge-a")
+	wantOK(t, again.do(seedLine), protocol.MessageCommandReceived)
+	// The old connection has lost control.
+	wantCode(t, old.do(seedLine), protocol.CodeBusy, "bridge-a")
+}

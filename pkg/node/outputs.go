@@ -139,10 +139,18 @@ func (n *Node) onTelemetry(s protocol.State) {
 	n.stateMu.Unlock()
 	msg := sensor.NewJointState()
 	msg.Header = header(n.settings.BaseFrame)
-	for _, j := range s.Joints {
+	q := make([]float64, len(s.Joints))
+	for i, j := range s.Joints {
 		msg.Name = append(msg.Name, j.Name)
-		msg.Position = append(msg.Position, j.Deg*math.Pi/180)
+		q[i] = j.Deg * math.Pi / 180
 	}
+	// The wire carries model-frame angles; /joint_states is in the URDF (external) frame.
+	if ext, err := n.settings.Arm.ToExternal(q); err == nil {
+		q = ext
+	} else {
+		n.log.Debug("joint states: telemetry does not match the arm model", "err", err)
+	}
+	msg.Position = q
 	if n.settings.GripperJoint != "" {
 		msg.Name = append(msg.Name, n.settings.GripperJoint)
 		msg.Position = append(msg.Position, s.Gripper)

@@ -38,7 +38,7 @@ def test_home_stop_reconnect(connected, peer):
     acks = peer.collect(CommandAck, "/aether/ack", 100)
     r = call(peer, Trigger, "/aether_bridge/stop")
     assert r.success and "stop sent" in r.message
-    ack = peer.spin_until(lambda: next((a for a in acks if a.source == "~/stop"), None), what="the stop ack")
+    ack = peer.spin_until(lambda: next((a for a in acks if a.source == "/aether_bridge/stop"), None), what="the stop ack")
     assert ack.status == CommandAck.STATUS_OK and ack.id in r.message
 
     # The controller latched the stop: a target now fails with code estop.
@@ -52,7 +52,7 @@ def test_home_stop_reconnect(connected, peer):
 
     r = call(peer, Trigger, "/aether_bridge/home")
     assert r.success
-    home = peer.spin_until(lambda: next((a for a in acks if a.source == "~/home"), None), what="the home ack")
+    home = peer.spin_until(lambda: next((a for a in acks if a.source == "/aether_bridge/home"), None), what="the home ack")
     assert home.status == CommandAck.STATUS_OK, home.message
 
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)

@@ -129,7 +129,12 @@ func TestLimitsParkAndModel(t *testing.T) {
 	if !near(lo[2], -math.Pi/2) || !near(hi[2], rad(15)) {
 		t.Fatalf("elbow limits %v..%v rad", lo[2], hi[2])
 	}
-	park, clamped := a.ParkPose()
+	if park, clamped := a.ParkPose(); clamped {
+		t.Fatalf("the built-in park pose %v needs clamping: keep it within the servos' reach", park)
+	}
+	folded := Default()
+	folded.Kinematics.ParkDeg = []float64{0, 100, -150, -30, 0} // elbow beyond the servo's -90°
+	park, clamped := folded.ParkPose()
 	if !clamped || !near(park[2], -math.Pi/2) || !near(park[1], rad(100)) {
 		t.Fatalf("park %v clamped %v; want the elbow clamped to -90°", park, clamped)
 	}

@@ -140,8 +140,11 @@ func TestSlowSubscriberClosedAfterWriteTimeout(t *testing.T) {
 	targets := []string{`{"type":"command","x":120,"y":-100,"z":250}`, `{"type":"command","x":200,"y":100,"z":100}`}
 	// The motion loop keeps ticking (step would fail otherwise) until the
 	// subscriber's writer has been stuck for WriteTimeout and gives up.
+	// Bounded by wall time, not by a step count: the write deadline is real
+	// time, and a step takes far less without -race than with it.
+	deadline := time.Now().Add(waitFor)
 	for i := 0; h.srv.Stats().Clients == 2; i++ {
-		if i == 200000 {
+		if time.Now().After(deadline) {
 			t.Fatal("the slow subscriber was never closed")
 		}
 		if !h.srv.State().Moving {

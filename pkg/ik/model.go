@@ -153,7 +153,7 @@ func DefaultModel() Model {
 			Max: Point{X: 280, Y: 250, Z: 320},
 		},
 		// Folded over the base, tool near the plate.
-		ParkDeg: []float64{0, 100, -150, -30, 0},
+		ParkDeg: []float64{0, 100, -90, -30, 0},
 		// Upper arm up, forearm level, tool pointing down at (120, 0, 130).
 		HomeDeg: []float64{0, 90, -90, -90, 0},
 	}

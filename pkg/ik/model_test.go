@@ -152,7 +152,7 @@ func TestPosesAndLimits(t *testing.T) {
 		t.Error("HomePose shares memory with the model")
 	}
 	park := m.ParkPose()
-	if math.Abs(park[2]-rad(-150)) > 1e-15 {
+	if math.Abs(park[2]-rad(-90)) > 1e-15 {
 		t.Errorf("ParkPose = %v", park)
 	}
 	if err := m.CheckJoints(park); err != nil {

@@ -36,7 +36,7 @@ wrist:
 workspace:
   min: {x: 0, y: -250, z: 5}
   max: {x: 280, y: 250, z: 320}
-park_deg: [0, 100, -150, -30, 0]
+park_deg: [0, 100, -90, -30, 0]
 home_deg: [0, 90, -90, -90, 0]
 `
 
@@ -86,7 +86,7 @@ func TestParseModelFieldErrors(t *testing.T) {
 		{"typo in a box corner", "min: {x: 0, y: -250, z: 5}", "min: {x: 0, yy: -250, z: 5}", "workspace.min.yy", 27, "x, y, z"},
 		{"text for a number", "    max_deg: 15\n", "    max_deg: fifteen\n", "joints[2].max_deg", 16, "must be a number, got text `fifteen`"},
 		{"list for a number", "tool: 60", "tool: [60]", "tool", 5, "must be a number, got a list"},
-		{"number for a list", "park_deg: [0, 100, -150, -30, 0]", "park_deg: 0", "park_deg", 29, "must be a list of numbers"},
+		{"number for a list", "park_deg: [0, 100, -90, -30, 0]", "park_deg: 0", "park_deg", 29, "must be a list of numbers"},
 		{"text in a flow list", "home_deg: [0, 90, -90, -90, 0]", "home_deg: [0, 90, down, -90, 0]", "home_deg[2]", 30, "got text `down`"},
 		{"mapping for text", "name: aether-desktop-5dof", "name: {a: 1}", "name", 1, "must be text, got a mapping"},
 		{"mapping for the joint list", "joints:\n", "joints: {}\nold_joints:\n", "joints", 6, "must be a list of joints, got a mapping"},
@@ -97,7 +97,7 @@ func TestParseModelFieldErrors(t *testing.T) {
 		{"wrist mode typo", "mode: auto", "mode: automatic", "wrist.mode", 24, `must be "fixed_pitch" or "auto", got "automatic"`},
 		{"pitch in radians?", "pitch_deg: -90", "pitch_deg: -270", "wrist.pitch_deg", 25, "between -180 and 180"},
 		{"inverted box", "max: {x: 280, y: 250, z: 320}", "max: {x: 280, y: 250, z: 0}", "workspace.max.z", 28, "must be > workspace.min.z (5)"},
-		{"park too short", "park_deg: [0, 100, -150, -30, 0]", "park_deg: [0, 100, -150, -30]", "park_deg", 29, "5 angles (one per joint), got 4"},
+		{"park too short", "park_deg: [0, 100, -90, -30, 0]", "park_deg: [0, 100, -150, -30]", "park_deg", 29, "5 angles (one per joint), got 4"},
 		{"home past a limit", "home_deg: [0, 90, -90, -90, 0]", "home_deg: [0, 90, -170, -90, 0]", "home_deg[2]", 30, "outside joints[2] (elbow_pitch) limits [-165, 15]"},
 		{"duplicate joint name", "  - name: wrist_roll", "  - name: base_yaw", "joints[4].name", 20, "already the name of joints[0]"},
 		{"empty joint name", "  - name: wrist_roll", "  - name: \"\"", "joints[4].name", 20, "must not be empty"},

@@ -137,7 +137,7 @@ func TestFKTable(t *testing.T) {
 		{degs(-90, 90, 0, 0, 45), Point{0, 0, 370}, 1e-9},
 		// Upper arm at 60°, elbow -120: forearm at -60°, tool down.
 		{degs(0, 60, -120, -30, 0), Point{120, 0, 10}, 1e-9},
-		// Park: hand-computed from the link angles 100°, -50°, -80°.
+		// A folded pose: hand-computed from the link angles 100°, -50°, -80°.
 		{degs(0, 100, -150, -30, 0), Point{
 			120*math.Cos(rad(100)) + 120*math.Cos(rad(-50)) + 60*math.Cos(rad(-80)), 0,
 			70 + 120*math.Sin(rad(100)) + 120*math.Sin(rad(-50)) + 60*math.Sin(rad(-80))}, 1e-9},

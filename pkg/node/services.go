@@ -20,19 +20,21 @@ const (
 // command was handed to the link; its outcome follows on /aether/ack with
 // the id named in the message.
 func (n *Node) createServices() error {
+	// Acks name the service as ros2 service list shows it, e.g. /aether_bridge/home.
+	source := func(private string) string { return n.node.FullyQualifiedName() + private[1:] }
 	services := []struct {
 		name   string
 		handle func() (bool, string)
 	}{
 		{ServiceHome, func() (bool, string) {
-			id, err := n.core.Home(ServiceHome)
+			id, err := n.core.Home(source(ServiceHome))
 			if err != nil {
 				return false, "home not sent: " + err.Error()
 			}
 			return true, fmt.Sprintf("home sent as id %s; the outcome follows on %s", idString(id), TopicAck)
 		}},
 		{ServiceStop, func() (bool, string) {
-			id := n.core.Stop(ServiceStop)
+			id := n.core.Stop(source(ServiceStop))
 			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until ~/home or a reset", idString(id))
 		}},
 		{ServiceReconnect, func() (bool, string) {

@@ -49,7 +49,10 @@ type Backend struct {
 	closed bool
 }
 
-var _ servo.Backend = (*Backend)(nil)
+var (
+	_ servo.Backend     = (*Backend)(nil)
+	_ servo.PulseWriter = (*Backend)(nil)
+)
 
 // New initialises the chip at addr on bus and returns a Backend for the
 // servos in cals (see servo.Calibrations for how joints map to entries).
@@ -143,6 +146,30 @@ func (b *Backend) Write(joints []float64, gripper float64) error {
 		if err := b.dev.SetPwm(c.Channel, 0, gpio.Duty(n)); err != nil {
 			return fmt.Errorf("pca9685 %#02x: channel %d (joint %q): set %d µs (%d/4096): %w", b.addr, c.Channel, c.Joint, pulses[i], n, err)
 		}
+	}
+	return nil
+}
+
+// WritePulse implements servo.PulseWriter: it sets one calibrated channel
+// to pulses of us µs, which must also fit in the frame. Other channels keep
+// their setting. A bad channel or pulse is refused before any bus traffic.
+func (b *Backend) WritePulse(channel, us int) error {
+	i, err := b.cals.CheckPulse(channel, us)
+	if err != nil {
+		return fmt.Errorf("pca9685 %#02x: %w", b.addr, err)
+	}
+	c := b.cals[i]
+	if period := b.periodUS(); float64(us) >= period {
+		return fmt.Errorf("pca9685 %#02x: channel %d (joint %q): pulse %d µs does not fit in the %.0f µs frame", b.addr, channel, c.Joint, us, period)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return fmt.Errorf("pca9685 %#02x: %w", b.addr, servo.ErrClosed)
+	}
+	n := b.counts(us)
+	if err := b.dev.SetPwm(channel, 0, gpio.Duty(n)); err != nil {
+		return fmt.Errorf("pca9685 %#02x: channel %d (joint %q): set %d µs (%d/4096): %w", b.addr, channel, c.Joint, us, n, err)
 	}
 	return nil
 }

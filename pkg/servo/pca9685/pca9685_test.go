@@ -403,3 +403,84 @@ func TestClosed(t *testing.T) {
 	}
 	done(t, p)
 }
+
+func TestWritePulse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		channel, us int
+		wantCounts  int // of a 123·4096-tick frame (prescale 122)
+	}{
+		{"base at centre", 0, 1500, 305},
+		{"elbow below its calibrated minimum", 1, 400, 81},
+		{"gripper at the absolute maximum", 15, servo.MaxPulseUS, 813},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := playback(resetAndPrescale(), []i2ctest.IO{setPWM(tc.channel, tc.wantCounts)})
+			b, err := New(p, addr, testCals(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WritePulse(tc.channel, tc.us); err != nil {
+				t.Fatal(err)
+			}
+			done(t, p) // one register write, for that channel only
+		})
+	}
+}
+
+func TestWritePulseRejectsBeforeBusTraffic(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		freqHz      float64
+		channel, us int
+		want        string
+	}{
+		{"uncalibrated channel", 0, 3, 1500, "pca9685 0x40: channel 3: no servo is calibrated on it; use one of 0, 1, 15"},
+		{"below the absolute minimum", 0, 0, servo.MinPulseUS - 1, `joint "base" (channel 0): pulse 99 µs is outside`},
+		{"above the absolute maximum", 0, 15, servo.MaxPulseUS + 1, `joint "gripper" (channel 15): pulse 4001 µs`},
+		{"longer than the frame", 300, 1, 3500, `channel 1 (joint "elbow"): pulse 3500 µs does not fit in the 3441 µs frame`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var ops []i2ctest.IO
+			if tc.freqHz != 0 {
+				ops = []i2ctest.IO{
+					{Addr: addr, W: []byte{regMode1}, R: []byte{bitAllCall | bitAI | bitRestart}},
+					{Addr: addr, W: []byte{regMode1, bitAllCall | bitAI | bitSleep}},
+					{Addr: addr, W: []byte{regPrescale, 20}},
+					{Addr: addr, W: []byte{regMode1, bitAllCall | bitAI | bitRestart}},
+					{Addr: addr, W: []byte{regMode1, bitAllCall | bitAI | bitRestart}},
+				}
+			}
+			p := playback(resetAndPrescale(), ops)
+			b, err := New(p, addr, testCals(), tc.freqHz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WritePulse(tc.channel, tc.us); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("WritePulse = %v, want an error containing %q", err, tc.want)
+			}
+			done(t, p) // no transfer beyond init
+		})
+	}
+}
+
+func TestWritePulseBusErrorAndClosed(t *testing.T) {
+	t.Parallel()
+	b, err := New(&failingBus{Bus: playback(resetAndPrescale()), failReg: regLed0OnL + 4}, addr, testCals(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.WritePulse(1, 1600)
+	if !errors.Is(err, errNAK) || !strings.Contains(err.Error(), `channel 1 (joint "elbow"): set 1600 µs`) {
+		t.Fatalf("WritePulse on a NAKing bus = %v", err)
+	}
+	b.Close()
+	if err := b.WritePulse(0, 1500); !errors.Is(err, servo.ErrClosed) {
+		t.Fatalf("WritePulse after Close = %v, want ErrClosed", err)
+	}
+}

@@ -91,7 +91,10 @@ type Backend struct {
 	closed bool
 }
 
-var _ servo.Backend = (*Backend)(nil)
+var (
+	_ servo.Backend     = (*Backend)(nil)
+	_ servo.PulseWriter = (*Backend)(nil)
+)
 
 // Open validates cfg and cals, opens cfg.Device in raw mode 8N1 at cfg.Baud
 // and returns a Backend that owns the port (Close closes it).
@@ -164,6 +167,29 @@ func (b *Backend) Write(joints []float64, gripper float64) error {
 		targets[i] = TargetForPulse(p)
 	}
 	return b.send(targets, "set target")
+}
+
+// WritePulse implements servo.PulseWriter: one Set Target for channel, which
+// must be calibrated, with us µs. A bad channel or pulse sends nothing.
+func (b *Backend) WritePulse(channel, us int) error {
+	i, err := b.cals.CheckPulse(channel, us)
+	if err != nil {
+		return fmt.Errorf("serial %s: %w", b.name, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return fmt.Errorf("serial %s: %w", b.name, servo.ErrClosed)
+	}
+	buf, err := SetTarget{Channel: uint8(channel), Target: TargetForPulse(us)}.AppendBinary(b.buf[:0])
+	if err != nil { // unreachable after CheckPulse; kept so a bug is an error, not garbage on the wire
+		return fmt.Errorf("serial %s: %w", b.name, err)
+	}
+	b.buf = buf
+	if _, err := b.writeLocked(buf); err != nil {
+		return fmt.Errorf("serial %s: channel %d (joint %q): set %d µs: %w", b.name, channel, b.cals[i].Joint, us, err)
+	}
+	return nil
 }
 
 // Release sends target 0 to every calibrated channel, which makes the Maestro

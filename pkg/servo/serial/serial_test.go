@@ -342,3 +342,69 @@ func TestConcurrentWritesDoNotInterleave(t *testing.T) {
 		t.Fatalf("wrote %d bytes, want %d", got, 400*12)
 	}
 }
+
+func TestWritePulseBytes(t *testing.T) {
+	tests := []struct {
+		name        string
+		channel, us int
+		want        []byte
+	}{
+		{"base centre", 0, 1500, []byte{0x84, 0x00, 0x70, 0x2E}},
+		{"elbow below its calibrated minimum", 4, 400, cmds(SetTarget{4, 1600})},
+		{"gripper at the absolute maximum", 23, servo.MaxPulseUS, cmds(SetTarget{23, 16000})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &deadlineWriter{}
+			b, err := New(w, Config{}, testCals())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WritePulse(tc.channel, tc.us); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(w.Bytes(), tc.want) {
+				t.Fatalf("wrote % x\nwant  % x", w.Bytes(), tc.want)
+			}
+			if len(w.deadlines) != 1 {
+				t.Fatalf("%d write deadlines set, want 1", len(w.deadlines))
+			}
+		})
+	}
+}
+
+func TestWritePulseRejects(t *testing.T) {
+	var buf bytes.Buffer
+	b, err := New(&buf, Config{Device: "/dev/ttyACM0"}, testCals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		channel, us int
+		want        string
+	}{
+		{"uncalibrated channel", 1, 1500, "serial /dev/ttyACM0: channel 1: no servo is calibrated on it; use one of 0, 4, 23"},
+		{"too short", 4, 99, `joint "elbow" (channel 4): pulse 99 µs is outside 100..4000 µs`},
+		{"too long", 23, 4001, `joint "gripper" (channel 23): pulse 4001 µs`},
+	} {
+		if err := b.WritePulse(tc.channel, tc.us); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: WritePulse = %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("rejected pulses wrote % x", buf.Bytes())
+	}
+	gone := errors.New("device went away")
+	b2, err := New(&shortWriter{err: gone}, Config{}, testCals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.WritePulse(4, 1500); !errors.Is(err, gone) || !strings.Contains(err.Error(), `channel 4 (joint "elbow"): set 1500 µs`) {
+		t.Fatalf("WritePulse on a failing port = %v", err)
+	}
+	b.Close()
+	if err := b.WritePulse(0, 1500); !errors.Is(err, servo.ErrClosed) {
+		t.Fatalf("WritePulse after Close = %v, want ErrClosed", err)
+	}
+}

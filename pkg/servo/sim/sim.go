@@ -38,9 +38,13 @@ type Backend struct {
 	writes   int
 	releases int
 	fail     error
+	pulses   map[int]int // channel → µs set by WritePulse since the last Write or Release
 }
 
-var _ servo.Backend = (*Backend)(nil)
+var (
+	_ servo.Backend     = (*Backend)(nil)
+	_ servo.PulseWriter = (*Backend)(nil)
+)
 
 // New returns virtual servos resting at cfg.StartJoints and cfg.StartGripper,
 // released (no pulses yet) until the first Write. A nil clock means the wall
@@ -85,7 +89,67 @@ func (b *Backend) Write(joints []float64, gripper float64) error {
 	b.at = now
 	b.released = false
 	b.writes++
+	b.pulses = nil
 	return nil
+}
+
+// WritePulse implements servo.PulseWriter: the servo on channel turns
+// toward the angle a pulse of us µs gives under its calibration, extended
+// past the calibrated range along the same line, so a raw pulse beyond the
+// limits moves the virtual servo beyond them too. It needs
+// Config.Calibrations to know the channels; a rejected call changes nothing.
+func (b *Backend) WritePulse(channel, us int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.usable(); err != nil {
+		return err
+	}
+	if b.cfg.Calibrations == nil {
+		return fmt.Errorf("sim: WritePulse on channel %d: set Config.Calibrations so channels map to servos", channel)
+	}
+	i, err := b.cfg.Calibrations.CheckPulse(channel, us)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	now := b.clock.Now()
+	b.from, b.gFrom = b.positionsAt(now) // the other servos go on toward their targets
+	c := b.cfg.Calibrations[i]
+	if c.IsGripper() {
+		b.gTo = c.AngleForPulse(us)
+	} else {
+		b.to[b.jointIndex(i)] = c.AngleForPulse(us)
+	}
+	b.at = now
+	b.released = false
+	if b.pulses == nil {
+		b.pulses = make(map[int]int)
+	}
+	b.pulses[channel] = us
+	return nil
+}
+
+// jointIndex returns the joint position (in Write's order) of calibration
+// entry i, which must not be the gripper's.
+func (b *Backend) jointIndex(i int) int {
+	j := 0
+	for _, c := range b.cfg.Calibrations[:i] {
+		if !c.IsGripper() {
+			j++
+		}
+	}
+	return j
+}
+
+// RawPulses returns the pulse widths in µs set by WritePulse since the last
+// Write or Release, by channel (a new map).
+func (b *Backend) RawPulses() map[int]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[int]int, len(b.pulses))
+	for ch, us := range b.pulses {
+		out[ch] = us
+	}
+	return out
 }
 
 // Release makes the servos go limp where they are now: they stop moving and
@@ -103,6 +167,7 @@ func (b *Backend) Release() error {
 	b.at = now
 	b.released = true
 	b.releases++
+	b.pulses = nil
 	return nil
 }
 

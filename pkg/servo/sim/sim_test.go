@@ -260,3 +260,96 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("Writes = %d, want %d", got, workers*each)
 	}
 }
+
+func TestWritePulse(t *testing.T) {
+	cals := servo.DefaultCalibrations([]string{"base", "elbow"})
+	cals[1].Channel, cals[1].Direction = 7, -1
+	tests := []struct {
+		name        string
+		channel, us int
+		wantJoints  []float64 // after the slew has finished
+		wantGripper float64
+	}{
+		{"base to +45°", 0, 2000, []float64{math.Pi / 4, 0}, 0},
+		{"mirrored elbow 1000 µs is +45°", 7, 1000, []float64{0, math.Pi / 4}, 0},
+		{"beyond the calibrated range", 0, 2600, []float64{99 * math.Pi / 180, 0}, 0},
+		{"gripper half closed", 2, 1500, []float64{0, 0}, 0.5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, clk := newSim(t, Config{Calibrations: cals})
+			if err := b.WritePulse(tc.channel, tc.us); err != nil {
+				t.Fatal(err)
+			}
+			if b.Released() {
+				t.Fatal("still released after WritePulse")
+			}
+			if got := b.RawPulses(); len(got) != 1 || got[tc.channel] != tc.us {
+				t.Fatalf("RawPulses = %v, want {%d: %d}", got, tc.channel, tc.us)
+			}
+			clk.Advance(2 * time.Second)
+			wantPositions(t, b, tc.wantJoints, tc.wantGripper)
+			if b.Writes() != 0 {
+				t.Fatalf("Writes = %d: WritePulse must not count as a Write", b.Writes())
+			}
+			// A Write returns to calibrated motion and forgets raw pulses.
+			if err := b.Write([]float64{0, 0}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if got := b.RawPulses(); len(got) != 0 {
+				t.Fatalf("RawPulses after Write = %v, want none", got)
+			}
+		})
+	}
+}
+
+func TestWritePulseOtherServosKeepMoving(t *testing.T) {
+	cals := servo.DefaultCalibrations([]string{"base", "elbow"})
+	b, clk := newSim(t, Config{Calibrations: cals, MaxSpeedRadPerSec: 1})
+	if err := b.Write([]float64{1, 0}, 0); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if err := b.WritePulse(1, 1500+100); err != nil { // elbow: 100 µs = 9°
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	wantPositions(t, b, []float64{1, 9 * math.Pi / 180}, 0)
+}
+
+func TestWritePulseRejects(t *testing.T) {
+	cals := servo.DefaultCalibrations([]string{"base"})
+	tests := []struct {
+		name        string
+		cfg         Config
+		channel, us int
+		fail        error
+		want        string
+	}{
+		{"no calibrations", Config{Joints: 1}, 0, 1500, nil, "sim: WritePulse on channel 0: set Config.Calibrations"},
+		{"unknown channel", Config{Calibrations: cals}, 5, 1500, nil, "sim: channel 5: no servo is calibrated on it; use one of 0, 1"},
+		{"pulse too short", Config{Calibrations: cals}, 0, 50, nil, `sim: joint "base" (channel 0): pulse 50 µs is outside 100..4000 µs`},
+		{"pulse too long", Config{Calibrations: cals}, 1, 5000, nil, "outside 100..4000 µs"},
+		{"failing bus", Config{Calibrations: cals}, 0, 1500, errors.New("bus gone"), "sim: channel 0: bus gone"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, clk := newSim(t, tc.cfg)
+			b.FailWith(tc.fail)
+			err := b.WritePulse(tc.channel, tc.us)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("WritePulse = %v, want an error containing %q", err, tc.want)
+			}
+			clk.Advance(time.Second)
+			wantPositions(t, b, []float64{0}, 0)
+			if !b.Released() || len(b.RawPulses()) != 0 {
+				t.Fatalf("a rejected WritePulse changed state: Released=%v RawPulses=%v", b.Released(), b.RawPulses())
+			}
+		})
+	}
+	b, _ := newSim(t, Config{Calibrations: cals})
+	b.Close()
+	if err := b.WritePulse(0, 1500); !errors.Is(err, servo.ErrClosed) {
+		t.Fatalf("WritePulse after Close = %v, want ErrClosed", err)
+	}
+}

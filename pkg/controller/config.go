@@ -10,6 +10,7 @@ import (
 
 	"github.com/aether-lab/aether-bridge/pkg/clock"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/servo"
 )
 
 // Defaults filled in by Config.withDefaults, the only place they live.
@@ -24,6 +25,8 @@ const (
 	DefaultEventRate    = 20.0
 	DefaultMaxBadLines  = 20
 	DefaultMaxLineRate  = 100000
+	// DefaultMaxPulseStepUS is the default Config.MaxPulseStepUS, µs.
+	DefaultMaxPulseStepUS = 50
 )
 
 // Bounds checked by Validate.
@@ -87,6 +90,11 @@ type Config struct {
 	// lines are limited by MaxBadLines, and a 1 kHz tracking stream with
 	// pings must pass. 0 means DefaultMaxLineRate (100000).
 	MaxLineRate int
+	// MaxPulseStepUS is the most a servo request (calibration,
+	// docs/protocol.md §12) may change a servo's pulse width, in µs, so
+	// limits are found step by step (1..servo.MaxPulseUS-servo.MinPulseUS).
+	// 0 means DefaultMaxPulseStepUS (50 µs).
+	MaxPulseStepUS int
 	// Verbose logs every line received and sent (tokens redacted).
 	Verbose bool
 	// Logger receives the server's logs. nil means slog.Default().
@@ -131,6 +139,9 @@ func (c Config) withDefaults(armTickHz int) Config {
 	}
 	if c.MaxLineRate == 0 {
 		c.MaxLineRate = DefaultMaxLineRate
+	}
+	if c.MaxPulseStepUS == 0 {
+		c.MaxPulseStepUS = DefaultMaxPulseStepUS
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -184,6 +195,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxLineRate < 0 {
 		bad("MaxLineRate", "%d is negative (0 means %d per second)", c.MaxLineRate, DefaultMaxLineRate)
+	}
+	if span := servo.MaxPulseUS - servo.MinPulseUS; c.MaxPulseStepUS < 0 || c.MaxPulseStepUS > span {
+		bad("MaxPulseStepUS", "%d µs is outside 1..%d (0 means %d)", c.MaxPulseStepUS, span, DefaultMaxPulseStepUS)
 	}
 	return errors.Join(errs...)
 }

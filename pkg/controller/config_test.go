@@ -14,7 +14,7 @@ func TestConfigDefaults(t *testing.T) {
 	c := Config{}.withDefaults(armfile.DefaultTickHz)
 	if c.MaxClients != 8 || c.MaxLine != 64<<10 || c.Watchdog != 500*time.Millisecond || c.ParkAfter != 5*time.Second ||
 		c.ReleaseAfter != 2*time.Second || c.TickHz != 50 || c.EventRate != 20 || c.ReadTimeout <= 0 || c.WriteTimeout <= 0 ||
-		c.MaxBadLines <= 0 || c.MaxLineRate <= 0 || c.Logger == nil || c.Clock == nil {
+		c.MaxBadLines <= 0 || c.MaxLineRate <= 0 || c.MaxPulseStepUS != 50 || c.Logger == nil || c.Clock == nil {
 		t.Fatalf("defaults %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -41,6 +41,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{EventRate: -1}, "EventRate:"},
 		{Config{MaxBadLines: -1}, "MaxBadLines:"},
 		{Config{MaxLineRate: -1}, "MaxLineRate:"},
+		{Config{MaxPulseStepUS: -1}, "MaxPulseStepUS: -1 µs is outside 1..3900"},
+		{Config{MaxPulseStepUS: 5000}, "MaxPulseStepUS: 5000 µs"},
 	}
 	backend, err := sim.New(sim.Config{Joints: 5}, nil)
 	if err != nil {

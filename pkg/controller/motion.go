@@ -14,10 +14,12 @@ import (
 type opKind int
 
 const (
-	opCommand opKind = iota // move to joints (and gripper)
-	opHome                  // clear the stop latch, move to the home pose
-	opReset                 // clear the stop latch, stay put
-	opLeave                 // the session closed or became a monitor: drop its lease
+	opCommand   opKind = iota // move to joints (and gripper)
+	opHome                    // clear the stop latch, move to the home pose
+	opReset                   // clear the stop latch, stay put
+	opLeave                   // the session closed or became a monitor: drop its lease
+	opServo                   // drive one servo with a raw pulse (calibration)
+	opServoList               // report the servos' pulses and calibrations
 )
 
 // op is one request to the motion loop. Everything in it was validated by
@@ -32,6 +34,8 @@ type op struct {
 	ttl     time.Duration
 	res     *result    // answered by the motion loop; nil for opLeave
 	dedupe  *dedupeKey // set when the reply is cached for replays
+	channel int        // opServo: servo board channel
+	pulseUS int        // opServo: raw pulse width, µs
 }
 
 // maxStep caps the time one tick may integrate, so a stalled loop resumes
@@ -67,7 +71,8 @@ type motion struct {
 	lastTick          time.Time
 	lastEvent         time.Time
 	lastKey           eventKey
-	writeErr          string // last servo write error logged, "" when healthy
+	writeErr          string      // last servo write error logged, "" when healthy
+	raw               map[int]int // calibrating: channel → raw pulse µs; nil otherwise
 	publishedAnything bool
 }
 
@@ -198,11 +203,20 @@ func (m *motion) handle(o *op) {
 		}
 		return
 	}
+	if o.kind == opServoList {
+		o.res.resolveWith(protocol.Response{Status: protocol.StatusOK, Message: "servos", Type: TypeServo, ID: o.id}, m.servoReport(-1))
+		return
+	}
 	resp := m.decide(o, now)
 	if o.dedupe != nil && resp.Code == protocol.CodeBusy {
 		m.s.dedupe.forget(*o.dedupe, o.res) // not executed: a retry may run
 	}
 	m.publish(now, false) // before the reply: a status after it sees the effect
+	if o.kind == opServo && resp.Status == protocol.StatusOK {
+		resp.Type = TypeServo
+		o.res.resolveWith(resp, m.servoReport(o.channel))
+		return
+	}
 	o.res.resolve(resp)
 }
 
@@ -210,6 +224,14 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 	if m.lease != nil && m.lease != o.sess {
 		if !m.takeover(o.sess, now) {
 			return protocol.Fail(o.id, protocol.CodeBusy, "another client holds control (%s): wait until it disconnects", m.lease.describe())
+		}
+	}
+	if o.kind == opServo {
+		if m.estopped {
+			return protocol.Fail(o.id, protocol.CodeEstop, "stopped: send home or reset before moving a servo")
+		}
+		if resp, ok := m.checkServo(o); !ok {
+			return resp
 		}
 	}
 	if o.kind == opCommand {
@@ -226,7 +248,10 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		m.log.Info("control lease taken", "client", o.sess.describe())
 	}
 	switch o.kind {
+	case opServo:
+		return m.applyPulse(o, now)
 	case opCommand:
+		m.endCalibration("command")
 		copy(m.target, o.joints)
 		if o.gripper != nil {
 			m.gripTarget = *o.gripper
@@ -239,6 +264,7 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 			m.log.Info("home clears the stop")
 		}
 		m.estopped = false
+		m.endCalibration("home")
 		copy(m.target, m.home)
 		m.engage(now, m.maxVel)
 		return protocol.OK(o.id, "Homing")
@@ -289,7 +315,17 @@ func (m *motion) watchdog(now time.Time) {
 			m.setWatchdog(now, protocol.WatchdogHold, fmt.Sprintf("the control client sent nothing for %v", silent.Round(time.Millisecond)))
 		}
 	case protocol.WatchdogHold:
-		if !m.estopped && now.Sub(m.holdSince) >= cfg.ParkAfter {
+		if !m.estopped && now.Sub(m.holdSince) >= cfg.ParkAfter && m.raw != nil {
+			// Calibrating: no calibrated way to park from a raw pulse, and a
+			// servo pushed against a limit must not strain there for ever.
+			if err := m.s.backend.Release(); err != nil {
+				m.logWriteErr(fmt.Errorf("release: %w", err))
+				return // retried next tick
+			}
+			m.endCalibration("watchdog")
+			m.released = true
+			m.setWatchdog(now, protocol.WatchdogOff, fmt.Sprintf("held for %v while calibrating: servo pulses off", cfg.ParkAfter))
+		} else if !m.estopped && now.Sub(m.holdSince) >= cfg.ParkAfter {
 			copy(m.target, m.park)
 			m.vel = m.parkV
 			m.setWatchdog(now, protocol.WatchdogParking, fmt.Sprintf("held for %v", cfg.ParkAfter))
@@ -361,6 +397,9 @@ func (m *motion) reached() bool {
 // the limits first: IK may land a rounding error past a limit, which the
 // servo calibration would refuse.
 func (m *motion) write() error {
+	if m.raw != nil {
+		return nil // calibrating: the servos hold their raw and last pulses
+	}
 	for i, q := range m.cur {
 		m.out[i] = min(max(q, m.lo[i]), m.hi[i])
 	}

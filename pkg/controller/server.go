@@ -34,8 +34,9 @@ const Version = "0.1.0"
 // ServerName is the hello reply's server.name.
 const ServerName = "aether_controller " + Version
 
-// Capabilities lists the optional protocol features this server offers, as
-// sent in the hello reply.
+// Capabilities lists the optional protocol features every server offers, as
+// sent in the hello reply; a server whose backend implements
+// servo.PulseWriter adds CapabilityServo.
 var Capabilities = []string{"subscribe", "ttl_ms", "dedupe_ids"}
 
 // byeTimeout bounds writing the shutdown line to each client.
@@ -58,6 +59,7 @@ type Server struct {
 	log     *slog.Logger
 	clock   clock.Clock
 	info    protocol.ServerInfo
+	pulses  servo.PulseWriter // the backend's raw pulses; nil when it has none
 
 	// Sessions run under ctx; Close cancels it after the motion loop ended.
 	ctx    context.Context
@@ -141,6 +143,7 @@ func newServer(cfg Config, arm armfile.Arm, backend servo.Backend, afterTick fun
 		sessions:   make(map[*session]struct{}),
 		afterTick:  afterTick,
 	}
+	s.pulses, _ = backend.(servo.PulseWriter)
 	s.info = s.serverInfo()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if _, clamped := arm.ParkPose(); clamped {
@@ -169,8 +172,18 @@ func (s *Server) serverInfo() protocol.ServerInfo {
 		Arm:          s.arm.Name,
 		Joints:       joints,
 		ArmHash:      s.arm.Hash(),
-		Capabilities: Capabilities,
+		Capabilities: s.capabilities(),
 	}
+}
+
+// capabilities lists Capabilities plus "servo" when the backend can set
+// raw pulses (docs/protocol.md §12).
+func (s *Server) capabilities() []string {
+	caps := append([]string(nil), Capabilities...)
+	if s.pulses != nil {
+		caps = append(caps, CapabilityServo)
+	}
+	return caps
 }
 
 // Serve accepts connections on ln until ctx ends or Close is called. When
@@ -247,34 +260,63 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 // admit starts a session for conn, or turns it away when the server is
 // full or closing.
 func (s *Server) admit(conn net.Conn) {
+	c, err := s.register(conn)
+	switch {
+	case err == nil:
+		go func() {
+			defer s.finish(c)
+			c.run()
+		}()
+	case errors.Is(err, ErrTooManyClients):
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			conn.Close()
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.turnAway(conn)
+		}()
+	default:
+		conn.Close()
+	}
+}
+
+// register adds a session for conn, counted in s.wg until finish, or says
+// why not (ErrClosed, ErrTooManyClients).
+func (s *Server) register(conn net.Conn) (*session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.closed:
-		conn.Close()
+		return nil, ErrClosed
 	case len(s.sessions) >= s.cfg.MaxClients:
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.log.Warn("too many clients: turning a connection away", "remote", conn.RemoteAddr().String(), "max_clients", s.cfg.MaxClients)
-			resp := protocol.Fail("", protocol.CodeBusy, msgTooMany, s.cfg.MaxClients)
-			conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-			protocol.EncodeResponse(conn, &resp)
-			conn.Close()
-		}()
-	default:
-		s.nextConn++
-		c := newSession(s, conn, s.nextConn)
-		s.sessions[c] = struct{}{}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			c.run()
-			s.mu.Lock()
-			delete(s.sessions, c)
-			s.mu.Unlock()
-		}()
+		return nil, ErrTooManyClients
 	}
+	s.nextConn++
+	c := newSession(s, conn, s.nextConn)
+	s.sessions[c] = struct{}{}
+	s.wg.Add(1)
+	return c, nil
+}
+
+// finish forgets a session whose run has returned.
+func (s *Server) finish(c *session) {
+	s.mu.Lock()
+	delete(s.sessions, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// turnAway tells conn the server is full and closes it.
+func (s *Server) turnAway(conn net.Conn) {
+	s.log.Warn("too many clients: turning a connection away", "remote", conn.RemoteAddr().String(), "max_clients", s.cfg.MaxClients)
+	resp := protocol.Fail("", protocol.CodeBusy, msgTooMany, s.cfg.MaxClients)
+	conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	protocol.EncodeResponse(conn, &resp)
+	conn.Close()
 }
 
 func (s *Server) isClosed() bool {
@@ -404,17 +446,22 @@ var errTooManyFiles error = syscall.EMFILE
 // result is a reply that becomes known later; any number of goroutines may
 // wait for it.
 type result struct {
-	once sync.Once
-	done chan struct{}
-	resp protocol.Response // set before done is closed
+	once   sync.Once
+	done   chan struct{}
+	resp   protocol.Response // set before done is closed
+	servos *ServoReport      // servo reply payload, set before done is closed
 }
 
 func newResult() *result { return &result{done: make(chan struct{})} }
 
 // resolve sets the reply; only the first call counts.
-func (r *result) resolve(resp protocol.Response) {
+func (r *result) resolve(resp protocol.Response) { r.resolveWith(resp, nil) }
+
+// resolveWith sets the reply and its servo payload; only the first call
+// counts.
+func (r *result) resolveWith(resp protocol.Response, servos *ServoReport) {
 	r.once.Do(func() {
-		r.resp = resp
+		r.resp, r.servos = resp, servos
 		close(r.done)
 	})
 }

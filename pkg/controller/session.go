@@ -189,6 +189,13 @@ func (c *session) handle(line []byte, now time.Time) bool {
 	req, perr := protocol.DecodeRequest(line)
 	c.logIn(line, req.Token)
 	if perr != nil {
+		sreq, ok, serr := decodeServo(line, req.ID, perr)
+		switch {
+		case ok && serr == nil:
+			return c.servoRequest(sreq, now)
+		case ok:
+			perr = serr
+		}
 		return c.reply(perr.Response(req.ID)) && c.countBad(now)
 	}
 	if !c.authed && req.Type != protocol.TypeHello && req.Type != protocol.TypePing {
@@ -373,6 +380,7 @@ func (c *session) writeItem(it outItem) bool {
 		return false
 	}
 	resp := it.resp
+	var servos *ServoReport
 	if it.res != nil {
 		select {
 		case <-it.res.done:
@@ -380,9 +388,9 @@ func (c *session) writeItem(it outItem) bool {
 			c.bye()
 			return false
 		}
-		resp = it.res.resp
+		resp, servos = it.res.resp, it.res.servos
 	}
-	return c.write(&resp)
+	return c.writeWithin(&resp, servos, c.s.cfg.WriteTimeout)
 }
 
 // bye tells the client the server is shutting down, when it is.
@@ -391,20 +399,21 @@ func (c *session) bye() {
 		return // the session ended for its own reasons
 	}
 	c.writeWithin(&protocol.Response{Status: protocol.StatusError, Message: msgShuttingDown, Code: protocol.CodeInternal},
-		min(byeTimeout, c.s.cfg.WriteTimeout))
+		nil, min(byeTimeout, c.s.cfg.WriteTimeout))
 }
 
 // write sends one line within WriteTimeout; false when the connection failed.
 func (c *session) write(r *protocol.Response) bool {
-	return c.writeWithin(r, c.s.cfg.WriteTimeout)
+	return c.writeWithin(r, nil, c.s.cfg.WriteTimeout)
 }
 
-func (c *session) writeWithin(r *protocol.Response, timeout time.Duration) bool {
+// writeWithin sends r, with its servo payload if any, within timeout.
+func (c *session) writeWithin(r *protocol.Response, servos *ServoReport, timeout time.Duration) bool {
 	if c.s.ctx.Err() != nil { // shutting down: do not wait on slow clients
 		timeout = min(timeout, byeTimeout)
 	}
 	c.wbuf.Reset()
-	if err := protocol.EncodeResponse(&c.wbuf, r); err != nil {
+	if err := encodeReply(&c.wbuf, r, servos); err != nil {
 		c.log.Error("cannot encode a reply", "err", err)
 		return false
 	}

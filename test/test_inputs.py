@@ -139,26 +139,30 @@ def test_hand_pinch_closes_gripper_and_moves(bridge):
     seen = len(bridge.acks)
     pub = bridge.pub(HandState, "/aether/hand")
     now = bridge.peer.node.get_clock().now()
+    n = [0]
 
-    def frame(i, pinch, z):
+    def next_frame():
+        """A camera-like stream (best effort drops frames): open hand for 3 frames, then a
+        pinch while the palm rises 2 mm a frame, up to 2 cm (identity axis map, scale 1)."""
+        i = n[0]
+        n[0] += 1
         m = HandState()
         m.header.frame_id = "camera"
         m.header.stamp = (now + rclpy_duration(i * 33_000_000)).to_msg()
-        m.detected, m.confidence, m.pinch = True, 0.95, pinch
-        m.palm.x, m.palm.y, m.palm.z = 0.0, 0.0, z
-        return m
-
-    # Open hand, then pinch while moving 2 cm up (identity axis map, scale 1).
-    frames = [frame(i, 0.1, 0.5) for i in range(3)] + [frame(3 + i, 0.95, 0.5 + 0.002 * i) for i in range(10)]
-    for m in frames:
+        m.detected, m.confidence = True, 0.95
+        m.pinch = 0.1 if i < 3 else 0.95
+        m.palm.z = 0.5 + 0.002 * min(max(i - 3, 0), 10)
         pub.publish(m)
+
     from_hand = lambda: [a for a in bridge.acks[seen:] if a.source == "/aether/hand"]
     bridge.peer.spin_until(lambda: any(c.get("gripper") == 1 for c in bridge.commands_received()),
-                           what="the pinch to close the gripper on the controller")
+                           what="the pinch to close the gripper on the controller", every=next_frame)
     acks = bridge.peer.spin_until(lambda: [a for a in from_hand() if a.target.z > REACHABLE[2] + 0.005] or None,
-                                  what="a hand target above the anchor")
-    assert all(a.status == CommandAck.STATUS_OK for a in from_hand()), [(a.code, a.message) for a in from_hand()]
-    assert acks[-1].target.z <= REACHABLE[2] + 0.02 + 1e-6  # moved by the hand's displacement, not to it
+                                  what="a hand target above the anchor", every=next_frame)
+    bad = [(a.code, a.message) for a in from_hand() if a.status != CommandAck.STATUS_OK and a.code != "superseded"]
+    assert not bad, bad
+    assert max(a.target.z for a in from_hand()) <= REACHABLE[2] + 0.02 + 1e-6  # moved by the displacement, not to the palm
+    assert acks[-1].target.z > REACHABLE[2] + 0.005
 
 
 def test_hand_lost_holds(bridge):

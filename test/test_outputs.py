@@ -82,6 +82,9 @@ def test_diagnostics_and_joint_states(procs, peer):
                                         {kv.key for kv in st.values} >= {"watchdog", "pose_mm"}), None),
                           what="a controller diagnostic with telemetry")
     assert ctl.hardware_id == f"127.0.0.1:{port}"
+    hand = peer.spin_until(lambda: next((st for arr in diags for st in arr.status
+                                         if st.name == "aether_bridge: hand"), None), what="a hand diagnostic")
+    assert hand.message == "no hand-tracking frames yet"
 
     js = peer.spin_until(lambda: joints[-1] if joints else None, what="/joint_states")
     assert list(js.name) == JOINTS and len(js.position) == 5

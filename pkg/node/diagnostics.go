@@ -7,7 +7,6 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	diag "github.com/aether-lab/aether-bridge/msgs/gen/diagnostic_msgs/msg"
-	"github.com/aether-lab/aether-bridge/pkg/bridge"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
@@ -21,7 +20,7 @@ func newDiagnosticsPublisher(node *rclgo.Node) (*rclgo.Publisher, error) {
 func (n *Node) publishDiagnostics() {
 	arr := diag.NewDiagnosticArray()
 	arr.Header = header("")
-	arr.Status = append(arr.Status, n.linkDiagnostics(), n.controllerDiagnostics())
+	arr.Status = append(arr.Status, n.linkDiagnostics(), n.controllerDiagnostics(), n.hand.diagnostics())
 	if err := n.pubs.diagnostics.Publish(arr); err != nil {
 		n.log.Error("publishing diagnostics", "err", err)
 	}
@@ -90,5 +89,3 @@ func (n *Node) controllerDiagnostics() diag.DiagnosticStatus {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
-
-func idString(id protocol.ID) string { return bridge.IDText(id) }

@@ -8,6 +8,7 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
+	diag "github.com/aether-lab/aether-bridge/msgs/gen/diagnostic_msgs/msg"
 	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
 	"github.com/aether-lab/aether-bridge/pkg/hand"
@@ -24,8 +25,8 @@ type handInput struct {
 
 	mu      sync.Mutex
 	tracker *hand.Tracker // replaced when hand.* parameters change
-	lost    bool
-	reason  string
+	frames  uint64        // HandState messages received
+	last    hand.Output   // the tracker's output for the last frame
 }
 
 func newHandInput(core *bridge.Core, s bridge.Settings) (*handInput, error) {
@@ -72,7 +73,8 @@ func (h *handInput) update(m *aether.HandState) {
 		Confidence: m.Confidence,
 	})
 	h.mu.Lock()
-	h.lost, h.reason = out.Lost, out.Reason
+	h.frames++
+	h.last = out
 	h.mu.Unlock()
 	if out.Gripper != nil {
 		h.core.Gripper(TopicHand, *out.Gripper)
@@ -100,4 +102,25 @@ func (n *Node) createClutchService() error {
 		return fmt.Errorf("creating service %s: %w", ServiceClutch, err)
 	}
 	return nil
+}
+
+// diagnostics reports hand tracking for /diagnostics: silent until the first
+// frame, then whether the hand is tracked, engaged or lost, and why.
+func (h *handInput) diagnostics() diag.DiagnosticStatus {
+	h.mu.Lock()
+	frames, out := h.frames, h.last
+	h.mu.Unlock()
+	st := diag.DiagnosticStatus{Name: "aether_bridge: hand", HardwareId: TopicHand, Level: diag.DiagnosticStatus_OK}
+	switch {
+	case frames == 0:
+		st.Message = "no hand-tracking frames yet"
+	case out.Lost:
+		st.Level, st.Message = diag.DiagnosticStatus_WARN, "tracking lost: the arm holds"
+	case out.Engaged:
+		st.Message = "tracking, engaged"
+	default:
+		st.Message = "tracking, clutch released"
+	}
+	st.Values = []diag.KeyValue{kv("frames", frames), kv("engaged", out.Engaged), kv("lost", out.Lost), kv("reason", out.Reason)}
+	return st
 }

@@ -79,9 +79,13 @@ func (n *Node) publishAck(a bridge.Ack) {
 	if a.Target != nil {
 		msg.Target.X, msg.Target.Y, msg.Target.Z = a.Target.X/1000, a.Target.Y/1000, a.Target.Z/1000
 	}
-	if a.OK {
+	switch {
+	case a.OK:
 		n.log.Debug("ack", "id", a.ID, "source", a.Source, "rtt", a.RTT)
-	} else {
+	case a.Code == bridge.CodeSuperseded || a.Code == "expired":
+		// Latest-wins at work on a fast stream: normal, not worth a warning each.
+		n.log.Debug("target not executed", "id", a.ID, "source", a.Source, "code", a.Code)
+	default:
 		n.log.Warn("command refused", "id", a.ID, "source", a.Source, "code", a.Code, "message", a.Message)
 	}
 	if err := n.pubs.ack.Publish(msg); err != nil {

@@ -6,6 +6,8 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
+	"github.com/aether-lab/aether-bridge/pkg/bridge"
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
 // Service names, private to the node (e.g. /aether_bridge/home).
@@ -63,3 +65,5 @@ func (n *Node) createServices() error {
 	}
 	return nil
 }
+
+func idString(id protocol.ID) string { return bridge.IDText(id) }

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/alessio/shellescape v1.4.2 // indirect
+	github.com/coder/websocket v1.8.14
 	github.com/creack/pty v1.1.24 // indirect
 	github.com/fsnotify/fsnotify v1.6.0 // indirect
 	github.com/hashicorp/hcl v1.0.0 // indirect

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/controller"
+	"github.com/aether-lab/aether-bridge/pkg/panel"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
 	"github.com/aether-lab/aether-bridge/pkg/servo/pca9685"
 	"github.com/aether-lab/aether-bridge/pkg/servo/serial"
@@ -36,6 +37,7 @@ func main() {
 // options are the parsed command-line flags.
 type options struct {
 	listen       string
+	http         string
 	armFile      string
 	backend      string
 	i2cBus       string
@@ -68,6 +70,7 @@ Flags:
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.listen, "listen", ":5000", "TCP `address` to listen on, host:port (\":5000\" = every interface; use 127.0.0.1:5000 for local only)")
+	fs.StringVar(&o.http, "http", "", "serve the browser control panel (page and WebSocket) on this `address`, host:port, e.g. 127.0.0.1:8080; the same token as TCP applies; empty = off")
 	fs.StringVar(&o.armFile, "arm", "", "arm `file` (YAML: kinematics, servos, motion; see config/arm.yaml); empty = the built-in arm")
 	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board) or serial (Pololu Maestro)")
 	fs.StringVar(&o.i2cBus, "i2c-bus", "", "I²C `bus` for pca9685, e.g. 1 or /dev/i2c-1; empty = the first bus")
@@ -146,13 +149,61 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another controller running? change --listen)", o.listen, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	panelDone, err := startPanel(ctx, cancel, o.http, token != "", srv, log, stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(stdout, "listening on %s\n", addr)
 	log.Info("listening on "+addr, "arm", arm.Name, "backend", o.backend, "auth", token != "")
-	if err := srv.Serve(ctx, ln); err != nil {
-		return err
+	serveErr := srv.Serve(ctx, ln)
+	cancel()
+	panelErr := <-panelDone
+	if serveErr != nil {
+		return serveErr
+	}
+	if panelErr != nil {
+		return panelErr
 	}
 	return srv.Close()
+}
+
+// startPanel serves the browser control panel on addr, unless addr is "".
+// The returned channel yields Serve's result once it has stopped; a panel
+// that fails cancels ctx, so the controller shuts down too.
+func startPanel(ctx context.Context, cancel context.CancelFunc, addr string, authed bool, srv *controller.Server, log *slog.Logger, stdout io.Writer) (<-chan error, error) {
+	done := make(chan error, 1)
+	if addr == "" {
+		done <- nil
+		return done, nil
+	}
+	p, err := panel.New(panel.Config{Logger: log.With("component", "panel")}, srv)
+	if err != nil {
+		return nil, err
+	}
+	hln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--http %s: %w (is another program using that port? change --http)", addr, err)
+	}
+	if ta, ok := hln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() && !authed {
+		log.Warn("serving the control panel on a non-loopback address without a token: anyone who can open the page can move the arm; set --token-file or use --http 127.0.0.1:PORT",
+			"addr", hln.Addr().String())
+	}
+	fmt.Fprintf(stdout, "panel on http://%s/\n", hln.Addr())
+	log.Info("control panel on http://" + hln.Addr().String() + "/")
+	go func() {
+		err := p.Serve(ctx, hln)
+		if err != nil {
+			log.Error("control panel stopped", "err", err)
+			cancel()
+		}
+		p.Close()
+		done <- err
+	}()
+	return done, nil
 }
 
 // readToken returns the token in path without surrounding white space, or

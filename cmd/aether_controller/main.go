@@ -51,6 +51,7 @@ type options struct {
 	tokenFile    string
 	maxLine      int
 	maxLineRate  int
+	maxPulseStep int
 	verbose      bool
 }
 
@@ -85,6 +86,7 @@ Flags:
 	fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the shared token clients must send in hello (surrounding white space is ignored); empty = no authentication")
 	fs.IntVar(&o.maxLine, "max-line", controller.DefaultMaxLine, "longest request line in `bytes`; longer lines get line_too_long")
 	fs.IntVar(&o.maxLineRate, "max-line-rate", controller.DefaultMaxLineRate, "most `lines` per second one connection may send before it is closed as a flood (invalid lines: at most 20/s)")
+	fs.IntVar(&o.maxPulseStep, "max-pulse-step", controller.DefaultMaxPulseStepUS, "most `µs` one servo calibration request (docs/protocol.md §12) may change a servo's pulse width")
 	fs.BoolVar(&o.verbose, "v", false, "log every line received and sent (tokens are never logged)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -130,15 +132,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer backend.Close()
 
 	srv, err := controller.New(controller.Config{
-		MaxClients:   o.maxClients,
-		Token:        token,
-		MaxLine:      o.maxLine,
-		MaxLineRate:  o.maxLineRate,
-		Watchdog:     o.watchdog,
-		ParkAfter:    o.parkAfter,
-		ReleaseAfter: o.releaseAfter,
-		Verbose:      o.verbose,
-		Logger:       log,
+		MaxClients:     o.maxClients,
+		Token:          token,
+		MaxLine:        o.maxLine,
+		MaxLineRate:    o.maxLineRate,
+		MaxPulseStepUS: o.maxPulseStep,
+		Watchdog:       o.watchdog,
+		ParkAfter:      o.parkAfter,
+		ReleaseAfter:   o.releaseAfter,
+		Verbose:        o.verbose,
+		Logger:         log,
 	}, arm, backend)
 	if err != nil {
 		return err
@@ -151,7 +154,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	panelDone, err := startPanel(ctx, cancel, o.http, token != "", srv, log, stdout)
+	// The panel stops after the controller, so its WebSockets get the
+	// shutdown line like TCP clients.
+	panelCtx, stopPanel := context.WithCancel(context.Background())
+	defer stopPanel()
+	panelDone, err := startPanel(panelCtx, cancel, o.http, token != "", srv, log, stdout)
 	if err != nil {
 		ln.Close()
 		return err
@@ -160,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "listening on %s\n", addr)
 	log.Info("listening on "+addr, "arm", arm.Name, "backend", o.backend, "auth", token != "")
 	serveErr := srv.Serve(ctx, ln)
-	cancel()
+	stopPanel()
 	panelErr := <-panelDone
 	if serveErr != nil {
 		return serveErr
@@ -171,10 +178,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return srv.Close()
 }
 
-// startPanel serves the browser control panel on addr, unless addr is "".
-// The returned channel yields Serve's result once it has stopped; a panel
-// that fails cancels ctx, so the controller shuts down too.
-func startPanel(ctx context.Context, cancel context.CancelFunc, addr string, authed bool, srv *controller.Server, log *slog.Logger, stdout io.Writer) (<-chan error, error) {
+// startPanel serves the browser control panel on addr, unless addr is "",
+// until ctx ends. The returned channel yields Serve's result once it has
+// stopped; a panel that fails calls stopController, so the controller shuts
+// down too.
+func startPanel(ctx context.Context, stopController context.CancelFunc, addr string, authed bool, srv *controller.Server, log *slog.Logger, stdout io.Writer) (<-chan error, error) {
 	done := make(chan error, 1)
 	if addr == "" {
 		done <- nil
@@ -198,7 +206,7 @@ func startPanel(ctx context.Context, cancel context.CancelFunc, addr string, aut
 		err := p.Serve(ctx, hln)
 		if err != nil {
 			log.Error("control panel stopped", "err", err)
-			cancel()
+			stopController()
 		}
 		p.Close()
 		done <- err

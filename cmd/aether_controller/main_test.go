@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 )
 
@@ -126,7 +129,7 @@ func TestRunHelp(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 	for _, flag := range []string{"-listen", "-arm", "-backend", "-i2c-bus", "-i2c-addr", "-serial-port", "-serial-baud",
-		"-watchdog", "-park-after", "-release-after", "-max-clients", "-token-file", "-max-line", "-v",
+		"-watchdog", "-park-after", "-release-after", "-max-clients", "-token-file", "-max-line", "-v", "-http", "-max-pulse-step",
 		"(default 500ms)", "(default 0x40)", "(default 8)", "bytes"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("--help does not mention %q", flag)
@@ -153,6 +156,8 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"--watchdog", "-1s"}, "Watchdog"},
 		{[]string{"--max-line", "12"}, "MaxLine"},
 		{[]string{"--listen", "127.0.0.1:99999"}, "listen on 127.0.0.1:99999"},
+		{[]string{"--listen", "127.0.0.1:0", "--http", "127.0.0.1:99999"}, "--http 127.0.0.1:99999"},
+		{[]string{"--max-pulse-step", "-3"}, "MaxPulseStepUS: -3 µs is outside"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
 	for _, tc := range tests {
@@ -162,5 +167,95 @@ func TestRunRejects(t *testing.T) {
 				t.Fatalf("run(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBinaryPanel runs the built controller with --http: the page is
+// served, the WebSocket speaks the seed line, and SIGTERM reaches it.
+func TestBinaryPanel(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--backend", "sim")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{}) // closed once exitErr is set
+	var exitErr error
+	panelAt := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if url, ok := strings.CutPrefix(sc.Text(), "panel on "); ok {
+				panelAt <- url
+			}
+		}
+		io.Copy(io.Discard, stdout)
+		exitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(waitFor):
+		}
+		if t.Failed() {
+			t.Logf("controller stderr:\n%s", stderr.String())
+		}
+	})
+	var url string
+	select {
+	case url = <-panelAt:
+	case <-time.After(waitFor):
+		t.Fatal(`no "panel on URL" line on stdout`)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "Aether arm panel") {
+		t.Fatalf("GET %s = %d %.200s", url, resp.StatusCode, page)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	read := func() string {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return string(b)
+	}
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"type":"command","x":120.0,"y":35.5,"z":210.0,"gripper":"open"}`+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != `{"status":"ok","message":"Command received"}`+"\n" {
+		t.Fatalf("seed reply over the panel's WebSocket: %q", got)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != `{"status":"error","message":"controller shutting down","code":"internal"}`+"\n" {
+		t.Fatalf("shutdown line %q", got)
+	}
+	select {
+	case <-exited:
+		if exitErr != nil {
+			t.Fatalf("exit after SIGTERM: %v, want status 0", exitErr)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("did not exit after SIGTERM")
 	}
 }

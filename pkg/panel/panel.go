@@ -247,8 +247,9 @@ func (p *Panel) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close stops the HTTP servers Serve runs, ends every WebSocket session
-// (the controller keeps running) and waits for them. It is safe to call
-// more than once and from several goroutines.
+// (the controller keeps running) and waits for them. Close the controller
+// first when shutting down, so that WebSocket clients get its shutdown
+// line. It is safe to call more than once and from several goroutines.
 func (p *Panel) Close() error {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()

@@ -23,6 +23,21 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const artifacts = path.join(repo, 'test/artifacts');
 const waitMs = 15000;
 
+// defer runs fn when test t ends, last deferred first (node:test runs
+// after-hooks first registered first), so the page closes before the
+// controller it talks to stops.
+const deferred = new WeakMap();
+function defer(t, fn) {
+  if (!deferred.has(t)) {
+    deferred.set(t, []);
+    t.after(async () => {
+      const fns = deferred.get(t);
+      while (fns.length) await fns.pop()();
+    });
+  }
+  deferred.get(t).push(fn);
+}
+
 // freePort asks the kernel for a free port on 127.0.0.1.
 async function freePort() {
   const srv = net.createServer();
@@ -53,12 +68,12 @@ async function startController(t, extra = []) {
   let stderr = '';
   proc.stderr.on('data', (b) => { stderr += b; });
   const exited = once(proc, 'exit');
-  t.after(async () => {
+  defer(t, async () => {
     if (proc.exitCode === null) {
       proc.kill('SIGTERM');
       await withDeadline(exited, waitMs, 'controller exit after SIGTERM');
     }
-    if (proc.exitCode !== 0 && proc.signalCode === null) console.error(`controller exited ${proc.exitCode}:\n${stderr}`);
+    assert.equal(proc.exitCode, 0, `controller exit status after SIGTERM; its stderr:\n${stderr}`);
   });
   const lines = readline.createInterface({ input: proc.stdout });
   const url = await withDeadline(new Promise((resolve, reject) => {
@@ -72,7 +87,7 @@ async function startController(t, extra = []) {
 async function monitor(t, port, token) {
   const sock = net.connect(port, '127.0.0.1');
   await withDeadline(once(sock, 'connect'), waitMs, 'TCP connect');
-  t.after(() => sock.destroy());
+  defer(t, () => sock.destroy());
   const rl = readline.createInterface({ input: sock });
   const waiting = [];
   rl.on('line', (l) => {
@@ -113,7 +128,7 @@ async function openPage(t, url) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  t.after(async () => {
+  defer(t, async () => {
     await page.close();
     assert.deepEqual(errors, [], 'the page logged errors');
   });
@@ -224,7 +239,7 @@ test('calibration steps one servo and builds its arm-file line', async (t) => {
 
 test('the token is required when set: a wrong one shows an error, the right one works', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aether-token-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  defer(t, () => fs.rmSync(dir, { recursive: true, force: true }));
   fs.writeFileSync(path.join(dir, 'token'), 's3cret\n');
   const ctl = await startController(t, ['--token-file', path.join(dir, 'token')]);
   const page = await openPage(t, ctl.url);

@@ -27,6 +27,11 @@ if ! command -v npm >/dev/null; then
 	echo "install.sh: installing node and npm"
 	apt_install nodejs npm
 fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+	echo "install.sh: playwright-core needs Node.js 20 or newer, this is $(node --version); install a newer nodejs package" >&2
+	exit 1
+fi
 
 # node_modules is up to date when it was installed from this very lock file.
 stamp=node_modules/.installed-from-package-lock.json

@@ -18,7 +18,7 @@ const link = {
 };
 
 // Arm: the latest state and the jog target.
-const arm = { state: null, target: null, gripper: 0, inflight: false, lastSend: 0 };
+const arm = { state: null, target: null, gripper: 0, inflight: false, lastSend: 0, jogging: false };
 
 // Samples for the plot: ok command replies and round trips, with times.
 const stats = { commands: [], rtts: [] };
@@ -231,10 +231,9 @@ function poseTarget() {
 // the last accepted target, so the arm stops at the workspace's edge.
 async function jogTick() {
   const jogging = pad.active || zpad.active;
-  if (!jogging) {
-    arm.target = null; // the next jog starts from where the arm is
-    return;
-  }
+  if (jogging && !arm.jogging) arm.target = null; // a new jog starts from where the arm is
+  arm.jogging = jogging;
+  if (!jogging) return;
   if (!link.authed || arm.inflight) return;
   const from = poseTarget();
   if (!from) return;
@@ -285,13 +284,14 @@ async function simple(type, after) {
 }
 
 $('home').addEventListener('click', () => simple('home', () => { arm.target = null; window.calibration.leftCalibration(); }));
-$('reset').addEventListener('click', () => simple('reset'));
+$('reset').addEventListener('click', () => simple('reset', () => { arm.target = null; }));
 
 // STOP goes out at once, ahead of everything; it also ends any jog.
 function stop() {
   pad.release();
   zpad.release();
   window.calibration.abort();
+  arm.target = null; // the arm halts short of it
   simple('stop');
 }
 $('stop').addEventListener('pointerdown', (ev) => { ev.preventDefault(); stop(); });

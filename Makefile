@@ -14,7 +14,7 @@ export GOFLAGS   := -mod=mod
 # Packages that need no cgo (all but pkg/node and cmd/aether_bridge).
 PURE_PKGS = $(shell CGO_ENABLED=0 $(GO) list ./... 2>/dev/null | grep -v -e /pkg/node -e /cmd/aether_bridge -e /msgs/ -e /test/)
 
-.PHONY: all venv build generate msgs test test-go test-ros demo bench lint clean
+.PHONY: all venv build generate msgs test test-go test-ros test-panel demo bench lint clean
 
 all: build
 
@@ -51,7 +51,7 @@ lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
 
-test: build lint test-go test-ros
+test: build lint test-go test-ros test-panel
 
 ## test-go: the pure-Go packages with the race detector.
 test-go:
@@ -60,6 +60,12 @@ test-go:
 ## test-ros: rclpy-driven integration tests against the built binaries.
 test-ros: build
 	$(ENV) $(VENV)/bin/python -m pytest -q test/
+
+## test-panel: the controller's browser panel in Debian's headless Chromium (installs
+## chromium and playwright-core when missing).
+test-panel: build
+	test/panel/install.sh
+	cd test/panel && npm test
 
 demo: build
 	$(ENV) $(VENV)/bin/python test/demo.py

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make bench`: build everything the benchmark needs, profile the hot paths
+# with pprof, run bench/run.py, and leave bench/results/<date>.{md,json,png}.
+# Not part of `make test` or CI: it takes about six minutes and wants a quiet
+# machine. Extra arguments go to run.py (e.g. --scale 0.1 for a smoke run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS=-mod=mod
+export GONOSUMDB=github.com/tiiuae/rclgo,github.com/kivilahtio/go-re
+
+make build                       # .venv, msgs, bin/aether_bridge, bin/aether_controller
+source scripts/env.sh            # ROS env + cgo flags (the relay is an rclgo node)
+out=build/bench
+mkdir -p "$out"
+go build -o "$out/relay" ./bench/relay
+CGO_ENABLED=0 go build -o "$out/linkload" ./bench/linkload
+CGO_ENABLED=0 go build -o "$out/plot" ./bench/plot
+
+# Profiles of the hot paths, from the packages' own benchmarks (pprof), so the
+# report can say where the time goes: one command round trip through the
+# controller, and pipelined commands through pkg/link to a real controller.
+profile() { # name package benchmark
+  CGO_ENABLED=0 go test -run '^$' -bench "$3" -benchtime 3s -count 1 \
+    -cpuprofile "$out/$1.prof" -o "$out/$1.test" "$2" > "$out/$1.bench.txt"
+  go tool pprof -top -nodecount 25 "$out/$1.test" "$out/$1.prof" > "$out/$1.top.txt" 2>/dev/null
+}
+profile controller ./pkg/controller 'BenchmarkCommandRoundTrip$'
+profile link ./pkg/link 'BenchmarkLinkRoundTrip/pipelined$'
+
+exec .venv/bin/python bench/run.py "$@"

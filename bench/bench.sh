@@ -18,13 +18,20 @@ CGO_ENABLED=0 go build -o "$out/plot" ./bench/plot
 
 # Profiles of the hot paths, from the packages' own benchmarks (pprof), so the
 # report can say where the time goes: one command round trip through the
-# controller, and pipelined commands through pkg/link to a real controller.
+# controller, and pipelined commands through pkg/link to a real controller; and
+# the cost of one servo tick.
+# A failing benchmark loses its evidence (the report then says "no pprof
+# profile"), not the run.
+rm -f "$out"/*.prof "$out"/*.top.txt "$out"/*.bench.txt
 profile() { # name package benchmark
   CGO_ENABLED=0 go test -run '^$' -bench "$3" -benchtime 3s -count 1 \
-    -cpuprofile "$out/$1.prof" -o "$out/$1.test" "$2" > "$out/$1.bench.txt"
-  go tool pprof -top -nodecount 25 "$out/$1.test" "$out/$1.prof" > "$out/$1.top.txt" 2>/dev/null
+      -cpuprofile "$out/$1.prof" -o "$out/$1.test" "$2" > "$out/$1.bench.txt" &&
+    go tool pprof -top -nodecount 25 "$out/$1.test" "$out/$1.prof" > "$out/$1.top.txt" 2>/dev/null ||
+    echo "bench.sh: profiling $3 in $2 failed; see $out/$1.bench.txt" >&2
 }
 profile controller ./pkg/controller 'BenchmarkCommandRoundTrip$'
+CGO_ENABLED=0 go test -run '^$' -bench 'BenchmarkTick$' -count 1 ./pkg/controller >> "$out/controller.bench.txt" ||
+  echo "bench.sh: BenchmarkTick failed" >&2
 profile link ./pkg/link 'BenchmarkLinkRoundTrip/pipelined$'
 
 exec .venv/bin/python bench/run.py "$@"

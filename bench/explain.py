@@ -107,7 +107,7 @@ def pprof_top(name, n=6):
     for line in f.read_text().splitlines():
         parts = line.split()
         if len(parts) >= 6 and parts[1].endswith("%") and parts[0][0].isdigit():
-            rows.append(f"{parts[-1]} {parts[1]}")
+            rows.append(f"{' '.join(parts[5:])} {parts[1]}")
     return ", ".join(rows[:n])
 
 
@@ -175,7 +175,8 @@ def why(x, r):
                 f"It answers one connection's requests strictly in order (read a line, decode, IK, motion-loop "
                 f"decision, encode, write), so the link's 4 requests in flight overlap only the network, not "
                 f"the controller's work. In-process, one command round trip costs "
-                f"{ns / 1000 if ns else '?'} µs (BenchmarkCommandRoundTrip: at most {cap} on one core); pprof: "
+                f"{ns / 1000 if ns else '?'} µs (BenchmarkCommandRoundTrip: at most {cap} on one core), most "
+                f"of it in the read and write system calls and goroutine hand-offs, not in IK; pprof: "
                 f"{pprof_top('controller')}. A blocking Python client on loopback reaches "
                 f"{r['seed']['ok_per_s']:.0f}/s because the round trip is ~0.1 ms; 10 × that is more than the "
                 f"controller can decide on one connection. pipelined link profile (pprof): {pprof_top('link')}.")
@@ -193,9 +194,10 @@ def why(x, r):
                 f"a wait set of its own for /aether/target, and drain every queued message per wake-up.")
     if fig == "P5" and "CPU" in name:
         tick = bench_ns("controller", "BenchmarkTick")
+        tick_text = (f"{tick / 1000:.2f} µs (BenchmarkTick), {100 * tick * 100 / 1e9:.4f} % of a core"
+                     if tick else "not measured (BenchmarkTick did not run)")
         return (f"The controller with no client at all already uses {f5['controller_idle']['cpu_pct']} % of a "
-                f"core running its 100 Hz servo loop; the tick's own work is "
-                f"{(tick or 0) / 1000:.2f} µs (BenchmarkTick), {100 * (tick or 0) * 100 / 1e9:.4f} % of a core. "
+                f"core running its 100 Hz servo loop; the tick's own work is {tick_text}. "
                 f"The rest is waking up: perf of the idle controller: {top(r, 'controller_idle')}; at 30 Hz "
                 f"input: {top(r, 'controller_30hz')}. Each command wakes the session goroutine, the motion "
                 f"loop and the writer; each tick wakes the loop; events go to the bridge at 20 Hz while the arm "

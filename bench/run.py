@@ -163,8 +163,8 @@ class Bench:
             drv.publish(second[0], k, 30, second[1])
 
         pids = {"controller": ctl.p.pid, "controller_idle": idle.p.pid, "bridge": br.p.pid, "relay": relay.p.pid}
-        self.perf("controller_30hz", ctl.p.pid, seconds=10, delay=self.secs(60) - 12)
-        self.perf("controller_idle", idle.p.pid, seconds=10, delay=self.secs(60) - 12)
+        self.perf("controller_30hz", ctl.p.pid, seconds=10, delay=max(0.0, self.secs(60) - 12))
+        self.perf("controller_idle", idle.p.pid, seconds=10, delay=max(0.0, self.secs(60) - 12))
         with Sampler(pids) as s:
             n = pace(30, self.secs(60), both)
         rec = self.settle(lambda r: len(r.acks) >= n and len(r.echoes) >= n)
@@ -427,7 +427,7 @@ def listen_ns(ctl):
     for line in ctl.lines:
         m = LISTEN_RE.search(line)
         if m:
-            return int(datetime.datetime.fromisoformat(m.group(1)).timestamp() * 1e9)
+            return round(datetime.datetime.fromisoformat(m.group(1)).timestamp() * 1e6) * 1000
     raise RuntimeError(f"no 'listening on' log line with a time in:\n{ctl.output()}")
 
 

@@ -17,7 +17,7 @@ METHOD = [
     "limit, so the simulated arm is always moving. A slow forward ramp makes each target's coordinates "
     "unique, which is how an ack (it carries the commanded target) is matched to its publish time.",
     "- **P1.** 30 Hz: 60 s; every target is published on `/aether/target` and on the relay's input, in "
-    "alternating order. 1 kHz: the bridge during P2's 60 s, the relay in 15 s of its own. Only ok acks "
+    "alternating order. 1 kHz: the bridge during P2's 60 s, the relay in 10 s of its own. Only ok acks "
     "count (a target superseded in the latest-wins slot gets an error ack, listed in Details); the first "
     "second of each phase is warm-up. Floor = rclpy → `bench/relay` (trivial rclgo node: same rclgo, "
     "bindings and QoS as the bridge) → rclpy, plus a loopback NDJSON round trip (`linkload ndjson`: "
@@ -123,6 +123,12 @@ def bench_ns(name, bench):
     return None
 
 
+def heap_text(mb):
+    if mb is None:
+        return "not reported (no gctrace lines)"
+    return "below 1 MB" if mb == 0 else f"at most {mb} MB"
+
+
 def relay_growth(rl):
     g = rl["rss_growth"] or 0
     seen = (f"about {g} bytes per message at 1 kHz ({rl['rss']['rss_start_mb']} → {rl['rss']['rss_end_mb']} MB "
@@ -142,23 +148,29 @@ def why(x, r):
         ours = r["steady30"]["ours"] if rate == "30" else r["ours1k"]["ours"]
         o, fl_ = ours["latency"], r["floor"][rate]
         sup = ours["errors"].get("superseded", 0)
+        if rate == "30":
+            load = ("At 30 Hz the relay ran side by side with the bridge on the same stream, so the gap is the "
+                    "bridge's own path; ")
+        else:
+            load = ("At 1 kHz the relay's phase had no controller traffic, monitor or bridge work running beside it, "
+                    "while the bridge's ran with all of them on this 2-core machine; ")
         return (f"The bridge adds {o['p50'] - fl_['p50']:.2f} ms over the floor at p50 and "
                 f"{o['p99'] - fl_['p99']:.2f} ms at p99 @ {label}. Per target it crosses more threads than the "
                 f"floor does: rclgo's wait loop, the link's writer goroutine, the reader and result dispatcher "
                 f"goroutines, the controller's session and motion loop, then an ack publish; the bridge's perf "
-                f"profile under load is dominated by the kernel switching between them ({top(r, 'bridge')}). "
-                f"Under load a wake-up that waits for a core shows in the tail: {sup} of "
-                f"{ours['sent']} targets were superseded because the writer had not taken them before the "
-                f"next one came (the floor phases run fewer processes on this 2-core machine). Suggested "
-                f"(product, not done here): write a target from the caller when the in-flight window has "
-                f"room instead of waking the writer goroutine, and deliver results without the dispatcher hop.")
+                f"profile (taken under the P3 flood) is dominated by the kernel switching between threads "
+                f"({top(r, 'bridge')}), not by the bridge's own code. {load}a wake-up that waits for a core "
+                f"lands in the tail, and {sup} of {ours['sent']} targets were superseded because the writer had "
+                f"not taken them before the next one came. Suggested (product, not done here): write a target "
+                f"from the caller when the in-flight window has room instead of waking the writer goroutine, "
+                f"and deliver results without the dispatcher hop.")
     if fig == "P2" and "RSS" in name:
         k1, f = r["ours1k"], r["fifo"]["rss"]
         b, rl = k1["rss"], r["relay1k"]
         return (f"Over the 1 kHz minute the bridge went from {b['rss_start_mb']} to {b['rss_end_mb']} MB "
                 f"(max {b['rss_max_mb']}), about {k1['rss_growth']} bytes per target, steadily. It is not the Go "
                 f"heap: the bridge ran with GODEBUG=gctrace=1 and its live heap after each of {k1['go_gcs']} "
-                f"collections was at most {k1['go_live_heap_max_mb']} MB. It is memory outside Go (rcl, Fast DDS, "
+                f"collections was {heap_text(k1['go_live_heap_max_mb'])}. It is memory outside Go (rcl, Fast DDS, "
                 f"rclgo's C message buffers). " + relay_growth(rl) + " The FIFO sender, plain Go, went "
                 f"{f['rss_start_mb']} → {f['rss_end_mb']} MB. Next step (product/dependency, not done here): "
                 f"heaptrack or valgrind on the relay to find the allocation that rclgo or rmw does not free per "
@@ -205,9 +217,10 @@ def why(x, r):
                 f"servos are released or at rest, and decide commands in the session goroutine.")
     if fig == "P5":
         return (f"The same controller with no client is already at {f5['controller_idle']['rss_max_mb']} MB "
-                f"(Go runtime and the binary's mapped text); with commands its heap grows toward the GC target "
-                f"(GOGC 100), {f5['controller']['rss_start_mb']} → {f5['controller']['rss_end_mb']} MB over the "
-                f"minute. Suggested: a memory limit (GOMEMLIMIT or debug.SetMemoryLimit) and a stripped "
+                f"(Go runtime and the binary's mapped text). With commands it grew "
+                f"{f5['controller']['rss_start_mb']} → {f5['controller']['rss_end_mb']} MB over the minute; the "
+                f"controller has no cgo, so that is Go memory (heap headroom under the default GOGC 100, "
+                f"stacks, buffers per connection). Suggested: a memory limit (GOMEMLIMIT or debug.SetMemoryLimit) and a stripped "
                 f"binary (-ldflags=-s -w), then measure again.")
     return ""
 

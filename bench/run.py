@@ -453,25 +453,39 @@ def probe_ping(port):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Aether bridge benchmark (make bench)")
     ap.add_argument("--out-dir", default=str(HERE / "results"), help="where <date>.md/.json/.png go")
+    ap.add_argument("--render", metavar="RAW_JSON",
+                    help="only write the report again from a run's raw results (build/bench/raw.json)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply every phase length (0.1 for a quick smoke run; its results are not comparable)")
     a = ap.parse_args(argv)
     if not 0.01 <= a.scale <= 10:
         raise SystemExit(f"run.py: --scale {a.scale}: use 0.01..10 (1 = the issue's 60 s phases)")
-    for exe in (BIN / "aether_controller", BIN / "aether_bridge", BENCH_BIN / "relay", BENCH_BIN / "linkload",
-                BENCH_BIN / "plot"):
+    if a.render:
+        try:
+            saved = json.loads(Path(a.render).read_text())
+            results, date = saved["results"], saved["date"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"run.py: --render {a.render}: not a raw results file of run.py ({e})")
+    need = [BENCH_BIN / "plot"] if a.render else [BIN / "aether_controller", BIN / "aether_bridge", BENCH_BIN / "relay",
+                                                  BENCH_BIN / "linkload", BENCH_BIN / "plot"]
+    for exe in need:
         if not os.access(exe, os.X_OK):
             raise SystemExit(f"run.py: {exe} is missing: run bench/bench.sh (it builds everything first)")
     started = time.monotonic()
+    raw = BENCH_BIN / "raw.json"
     with tempfile.TemporaryDirectory(prefix="aether-bench-") as work:
-        b = Bench(a.scale, work)
-        try:
-            results = b.run()
-        finally:
-            b.close()
-        results["wall_s"] = round(time.monotonic() - started, 1)
-        results["scale"] = a.scale
-        paths = report.write(results, Path(a.out_dir), Path(work), BENCH_BIN / "plot")
+        if not a.render:
+            b = Bench(a.scale, work)
+            try:
+                results = b.run()
+            finally:
+                b.close()
+            results["wall_s"] = round(time.monotonic() - started, 1)
+            results["scale"] = a.scale
+            date = datetime.date.today().isoformat()
+            raw.write_text(json.dumps({"date": date, "results": results}))
+            log(f"raw results (samples included) in {raw}; re-render with --render {raw}")
+        paths = report.write(results, Path(a.out_dir), Path(work), BENCH_BIN / "plot", date)
     for p in paths:
         log(f"wrote {p}")
     return 0

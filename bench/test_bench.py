@@ -157,3 +157,10 @@ def test_strip_samples_keeps_summaries_only():
     r = {"a": {"samples_ns": [1], "latency": {"n": 1}, "id_pub": {"x": 1}}, "b": [{"samples_ns": [2], "k": 3}]}
     assert report.strip_samples(r) == {"a": {"latency": {"n": 1}}, "b": [{"k": 3}]}
     json.dumps(report.strip_samples(r))
+
+
+def test_render_rejects_a_file_that_is_not_raw_results(tmp_path):
+    bad = tmp_path / "raw.json"
+    bad.write_text('{"figures": []}')
+    with pytest.raises(SystemExit, match="not a raw results file"):
+        run.main(["--render", str(bad), "--out-dir", str(tmp_path)])

@@ -57,8 +57,10 @@ test: build lint test-go test-ros test-panel
 test-go:
 	$(GO) test -race -count=1 $(PURE_PKGS)
 
-## test-ros: rclpy-driven integration tests against the built binaries.
+## test-ros: the cgo node package's own tests, then rclpy-driven integration tests
+## against the built binaries.
 test-ros: build
+	$(ENV) $(GO) test -race -count=1 ./pkg/node
 	$(ENV) $(VENV)/bin/python -m pytest -q test/
 
 ## test-panel: the controller's browser panel in Debian's headless Chromium (installs
@@ -69,6 +71,10 @@ test-panel: build
 
 demo: build
 	$(ENV) $(VENV)/bin/python test/demo.py
+
+## bench: the benchmark report (not part of make test or CI): bench/results/<date>.md + .json + .png.
+bench: build
+	bench/bench.sh
 
 clean:
 	rm -rf bin build

@@ -4,16 +4,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tiiuae/rclgo/pkg/rclgo"
-
 	diag "github.com/aether-lab/aether-bridge/msgs/gen/diagnostic_msgs/msg"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
-
-func newDiagnosticsPublisher(node *rclgo.Node) (*rclgo.Publisher, error) {
-	return node.NewPublisher(TopicDiagnostics, diag.DiagnosticArrayTypeSupport, nil)
-}
 
 // publishDiagnostics publishes one DiagnosticArray: the link and the
 // controller, as rqt_robot_monitor shows them.

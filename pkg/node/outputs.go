@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
 	builtin "github.com/aether-lab/aether-bridge/msgs/gen/builtin_interfaces/msg"
+	diag "github.com/aether-lab/aether-bridge/msgs/gen/diagnostic_msgs/msg"
 	sensor "github.com/aether-lab/aether-bridge/msgs/gen/sensor_msgs/msg"
 	std "github.com/aether-lab/aether-bridge/msgs/gen/std_msgs/msg"
 	trajectory "github.com/aether-lab/aether-bridge/msgs/gen/trajectory_msgs/msg"
@@ -25,30 +27,32 @@ const (
 	TopicJointStates = "/joint_states"
 )
 
+// publishers are plain rclgo publishers made by newPublisher (the generated
+// typed ones leak on every publish; see zeroedMemory).
 type publishers struct {
-	ack         *aether.CommandAckPublisher
-	linkState   *aether.LinkStatePublisher
+	ack         *rclgo.Publisher
+	linkState   *rclgo.Publisher
 	diagnostics *rclgo.Publisher
-	jointStates *sensor.JointStatePublisher
-	trajectory  *trajectory.JointTrajectoryPublisher // gazebo mode only
+	jointStates *rclgo.Publisher
+	trajectory  *rclgo.Publisher // gazebo mode only
 }
 
 func (n *Node) createPublishers() (err error) {
 	reliable := rclgo.NewDefaultPublisherOptions()
 	reliable.Qos.Depth = 100 // acks are events: keep a burst for late readers
-	if n.pubs.ack, err = aether.NewCommandAckPublisher(n.node, TopicAck, reliable); err != nil {
+	if n.pubs.ack, err = newPublisher(n.node, TopicAck, aether.CommandAckTypeSupport, sizeofCommandAck, reliable); err != nil {
 		return fmt.Errorf("creating publisher %s: %w", TopicAck, err)
 	}
 	latched := rclgo.NewDefaultPublisherOptions()
 	latched.Qos.Depth = 1
 	latched.Qos.Durability = rclgo.DurabilityTransientLocal
-	if n.pubs.linkState, err = aether.NewLinkStatePublisher(n.node, TopicLinkState, latched); err != nil {
+	if n.pubs.linkState, err = newPublisher(n.node, TopicLinkState, aether.LinkStateTypeSupport, unsafe.Sizeof(aether.CLinkState{}), latched); err != nil {
 		return fmt.Errorf("creating publisher %s: %w", TopicLinkState, err)
 	}
-	if n.pubs.diagnostics, err = newDiagnosticsPublisher(n.node); err != nil {
+	if n.pubs.diagnostics, err = newPublisher(n.node, TopicDiagnostics, diag.DiagnosticArrayTypeSupport, unsafe.Sizeof(diag.CDiagnosticArray{}), nil); err != nil {
 		return fmt.Errorf("creating publisher %s: %w", TopicDiagnostics, err)
 	}
-	if n.pubs.jointStates, err = sensor.NewJointStatePublisher(n.node, TopicJointStates, nil); err != nil {
+	if n.pubs.jointStates, err = newPublisher(n.node, TopicJointStates, sensor.JointStateTypeSupport, unsafe.Sizeof(sensor.CJointState{}), nil); err != nil {
 		return fmt.Errorf("creating publisher %s: %w", TopicJointStates, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	trajectory "github.com/aether-lab/aether-bridge/msgs/gen/trajectory_msgs/msg"
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
@@ -30,7 +31,8 @@ func (s linkSink) Stop() protocol.ID { return s.l.Stop() }
 func (n *Node) startSink() (err error) {
 	s := n.settings
 	if s.Mode == bridge.ModeGazebo {
-		if n.pubs.trajectory, err = trajectory.NewJointTrajectoryPublisher(n.node, s.TrajectoryTopic, nil); err != nil {
+		if n.pubs.trajectory, err = newPublisher(n.node, s.TrajectoryTopic, trajectory.JointTrajectoryTypeSupport,
+			unsafe.Sizeof(trajectory.CJointTrajectory{}), nil); err != nil {
 			return fmt.Errorf("creating publisher %s: %w", s.TrajectoryTopic, err)
 		}
 		var core *bridge.Core

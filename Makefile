@@ -44,8 +44,11 @@ $(GEN_STAMP): $(VENV_STAMP) go.mod
 msgs: generate
 	scripts/build-msgs.sh
 
+# aether_controller runs on the Pi: pure Go, static and stripped (cross-compile the same way
+# with GOOS=linux GOARCH=arm64). aether_bridge links rcl through cgo.
 build: msgs
-	$(ENV) $(GO) build -o bin/ ./cmd/...
+	$(ENV) $(GO) build -o bin/ ./cmd/aether_bridge
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/ ./cmd/aether_controller
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -24,6 +24,7 @@ type handInput struct {
 	baseFrame string
 
 	mu      sync.Mutex
+	mapping hand.Mapping  // what tracker was made from
 	tracker *hand.Tracker // replaced when hand.* parameters change
 	frames  uint64        // HandState messages received
 	last    hand.Output   // the tracker's output for the last frame
@@ -34,19 +35,24 @@ func newHandInput(core *bridge.Core, s bridge.Settings) (*handInput, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hand.* parameters: %w", err)
 	}
-	return &handInput{core: core, baseFrame: s.BaseFrame, tracker: t}, nil
+	return &handInput{core: core, baseFrame: s.BaseFrame, mapping: s.Hand, tracker: t}, nil
 }
 
 // setMapping swaps in a tracker with a new mapping (live parameter change);
-// tracking restarts, so the arm holds until the next good frame.
+// tracking restarts, so the arm holds until the next good frame. An
+// unchanged mapping (another parameter was set) keeps the tracker, with its
+// filter, anchor and external clutch state.
 func (h *handInput) setMapping(m hand.Mapping) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if m == h.mapping {
+		return nil
+	}
 	t, err := hand.NewTracker(m)
 	if err != nil {
 		return err
 	}
-	h.mu.Lock()
-	h.tracker = t
-	h.mu.Unlock()
+	h.mapping, h.tracker = m, t
 	return nil
 }
 

@@ -18,7 +18,6 @@ type dispatcher struct {
 	telemetry *protocol.State // newest state not yet delivered; older ones are dropped
 	closed    bool
 	signal    chan struct{} // cap 1: something was posted or closed
-	done      chan struct{} // closed when loop returns
 }
 
 // item is one Result or StateChange to deliver.
@@ -33,7 +32,6 @@ func newDispatcher(cfg *Config) *dispatcher {
 		onState:     cfg.OnState,
 		onTelemetry: cfg.OnTelemetry,
 		signal:      make(chan struct{}, 1),
-		done:        make(chan struct{}),
 	}
 }
 
@@ -78,7 +76,6 @@ func (d *dispatcher) close() {
 }
 
 func (d *dispatcher) loop() {
-	defer close(d.done)
 	for {
 		d.mu.Lock()
 		items, tel, closed := d.items, d.telemetry, d.closed

@@ -24,9 +24,8 @@ func LoadSettings(nodeName, ns string, args *rosparam.Args) (*rosparam.Set, Sett
 	if err != nil {
 		return nil, Settings{}, err
 	}
-	name := args.NodeName(nodeName)
-	fqn := args.FQN(name, args.Namespace(name, ns))
-	overrides, err := args.Overrides(fqn)
+	// FQN applies the remaps itself, to the coded name as rcl does.
+	overrides, err := args.Overrides(args.FQN(nodeName, ns))
 	if err != nil {
 		return nil, Settings{}, err
 	}

@@ -128,3 +128,20 @@ func TestTokenFileIsRead(t *testing.T) {
 		t.Fatalf("empty token file: err %v", err)
 	}
 }
+
+// Remap rules limited to a node name apply to the node's coded name, as in
+// rcl: renaming the node must not lose its namespace rule.
+func TestParamsFileKeyUsesBothNodeLimitedRemaps(t *testing.T) {
+	file := writeFile(t, `
+/lab/arm1:
+  ros__parameters:
+    controller_port: 6000
+`)
+	s, err := load(t, "--ros-args", "-r", "aether_bridge:__node:=arm1", "-r", "aether_bridge:__ns:=/lab", "--params-file", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ControllerPort != 6000 {
+		t.Fatalf("controller_port = %d: the /lab/arm1 section was not applied", s.ControllerPort)
+	}
+}

@@ -3,6 +3,7 @@ package rosparam
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -297,20 +298,11 @@ func JoinFQN(ns, name string) string {
 
 func (a *Args) nodeRemap(name string, from ...string) (string, bool) {
 	for _, r := range a.Remaps {
-		if (r.Node == "" || r.Node == name) && containsString(from, r.From) {
+		if (r.Node == "" || r.Node == name) && slices.Contains(from, r.From) {
 			return r.To, true
 		}
 	}
 	return "", false
-}
-
-func containsString(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isNameToken reports whether s is a ROS name token: [A-Za-z_][A-Za-z0-9_]*.

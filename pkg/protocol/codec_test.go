@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"reflect"
@@ -208,6 +209,27 @@ func TestIDHelpers(t *testing.T) {
 	}
 	if err := id.UnmarshalJSON([]byte("\"\xff\"")); !errors.Is(err, &Error{Code: CodeBadType}) {
 		t.Errorf("invalid UTF-8 id: %v", err)
+	}
+}
+
+// StringID must give a JSON string token for any string, not Go's quoting
+// (\x01, \a are not JSON escapes), or the reply carrying it cannot be encoded.
+func TestStringIDIsJSON(t *testing.T) {
+	for _, s := range []string{"plain-7", `a"b\c`, "ctl\x01\a\t", "caf\u00e9 \u2028", "\U0001D000", "bad \xff utf-8", "x<y>&"} {
+		id := StringID(s)
+		var back string
+		if err := json.Unmarshal([]byte(id), &back); err != nil {
+			t.Errorf("StringID(%q) = %s: not a JSON string: %v", s, id, err)
+			continue
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); back != want {
+			t.Errorf("StringID(%q) = %s decodes to %q, want %q", s, id, back, want)
+		}
+		r := OK(id, "m")
+		var w countingWriter
+		if err := EncodeResponse(&w, &r); err != nil {
+			t.Errorf("StringID(%q): encode reply: %v", s, err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -113,8 +114,22 @@ type ID string
 // NumericID returns the ID for the JSON integer n.
 func NumericID(n uint64) ID { return ID(strconv.FormatUint(n, 10)) }
 
-// StringID returns the ID for the JSON string s (quoted and escaped).
-func StringID(s string) ID { return ID(strconv.Quote(s)) }
+// StringID returns the ID for the JSON string s, quoted and escaped as JSON
+// (invalid UTF-8 becomes U+FFFD).
+func StringID(s string) ID {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			// strconv.Quote would write Go escapes (\x01, \a) that are not
+			// JSON: let encoding/json quote it.
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s) // a string always encodes
+			return ID(bytes.TrimSuffix(b.Bytes(), []byte{'\n'}))
+		}
+	}
+	return ID(strconv.Quote(s)) // printable ASCII: Go and JSON quote it alike
+}
 
 // IsZero reports whether the id is absent.
 func (id ID) IsZero() bool { return id == "" }

@@ -315,31 +315,38 @@ func (m *motion) watchdog(now time.Time) {
 			m.setWatchdog(now, protocol.WatchdogHold, fmt.Sprintf("the control client sent nothing for %v", silent.Round(time.Millisecond)))
 		}
 	case protocol.WatchdogHold:
-		if !m.estopped && now.Sub(m.holdSince) >= cfg.ParkAfter && m.raw != nil {
-			// Calibrating: no calibrated way to park from a raw pulse, and a
-			// servo pushed against a limit must not strain there for ever.
-			if err := m.s.backend.Release(); err != nil {
-				m.logWriteErr(fmt.Errorf("release: %w", err))
-				return // retried next tick
-			}
-			m.endCalibration("watchdog")
-			m.released = true
-			m.setWatchdog(now, protocol.WatchdogOff, fmt.Sprintf("held for %v while calibrating: servo pulses off", cfg.ParkAfter))
-		} else if !m.estopped && now.Sub(m.holdSince) >= cfg.ParkAfter {
+		if m.estopped || now.Sub(m.holdSince) < cfg.ParkAfter {
+			return
+		}
+		if m.raw == nil {
 			copy(m.target, m.park)
 			m.vel = m.parkV
 			m.setWatchdog(now, protocol.WatchdogParking, fmt.Sprintf("held for %v", cfg.ParkAfter))
+			return
+		}
+		// Calibrating: no calibrated way to park from a raw pulse, and a
+		// servo pushed against a limit must not strain there for ever.
+		if m.releaseServos() {
+			m.endCalibration("watchdog")
+			m.released = true
+			m.setWatchdog(now, protocol.WatchdogOff, fmt.Sprintf("held for %v while calibrating: servo pulses off", cfg.ParkAfter))
 		}
 	case protocol.WatchdogParked:
-		if now.Sub(m.parkedSince) >= cfg.ReleaseAfter {
-			if err := m.s.backend.Release(); err != nil {
-				m.logWriteErr(fmt.Errorf("release: %w", err))
-				return // retried next tick
-			}
+		if now.Sub(m.parkedSince) >= cfg.ReleaseAfter && m.releaseServos() {
 			m.released = true
 			m.setWatchdog(now, protocol.WatchdogOff, fmt.Sprintf("parked for %v: servo pulses off", cfg.ReleaseAfter))
 		}
 	}
+}
+
+// releaseServos switches the servo pulses off; on failure it logs (once)
+// and returns false, so the next tick tries again.
+func (m *motion) releaseServos() bool {
+	if err := m.s.backend.Release(); err != nil {
+		m.logWriteErr(fmt.Errorf("release: %w", err))
+		return false
+	}
+	return true
 }
 
 // setWatchdog changes the watchdog state, logging each step.

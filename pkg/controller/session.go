@@ -393,13 +393,13 @@ func (c *session) writeItem(it outItem) bool {
 	return c.writeWithin(&resp, servos, c.s.cfg.WriteTimeout)
 }
 
-// bye tells the client the server is shutting down, when it is.
+// bye tells the client the server is shutting down, when it is (within
+// byeTimeout: writeWithin caps every write once the server shuts down).
 func (c *session) bye() {
 	if c.s.ctx.Err() == nil {
 		return // the session ended for its own reasons
 	}
-	c.writeWithin(&protocol.Response{Status: protocol.StatusError, Message: msgShuttingDown, Code: protocol.CodeInternal},
-		nil, min(byeTimeout, c.s.cfg.WriteTimeout))
+	c.write(&protocol.Response{Status: protocol.StatusError, Message: msgShuttingDown, Code: protocol.CodeInternal})
 }
 
 // write sends one line within WriteTimeout; false when the connection failed.

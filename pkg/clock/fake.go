@@ -199,12 +199,7 @@ func (w *fakeWaiter) fire(at time.Time) {
 }
 
 // C returns the tick channel (nil for AfterFunc timers).
-func (w *fakeWaiter) C() <-chan time.Time {
-	if w.ch == nil {
-		return nil
-	}
-	return w.ch
-}
+func (w *fakeWaiter) C() <-chan time.Time { return w.ch }
 
 // Stop deactivates the ticker or timer and reports whether it was active.
 func (w *fakeWaiter) Stop() bool {

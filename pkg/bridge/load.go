@@ -110,9 +110,26 @@ func fromValue(v rosparam.Value) any {
 // what the parameter types alone cannot (choices, files, cross-field rules).
 // Every problem is reported, each naming its parameter.
 func SettingsFrom(set *rosparam.Set) (Settings, error) {
-	var s Settings
+	return resolve(set, Settings{}, func(Param) bool { return true })
+}
+
+// LiveSettingsFrom is SettingsFrom for a running node: it starts from base
+// (the Settings resolved at start) and re-applies only the parameters that
+// can change live. Read-only ones cannot change, so their files (arm,
+// token) are not read again, and a token file removed since start does not
+// block `ros2 param set clamp_to_workspace true`.
+func LiveSettingsFrom(set *rosparam.Set, base Settings) (Settings, error) {
+	return resolve(set, base, func(p Param) bool { return !p.ReadOnly })
+}
+
+// resolve applies the parameters that pass only onto base and validates the result.
+func resolve(set *rosparam.Set, base Settings, only func(Param) bool) (Settings, error) {
+	s := base
 	var errs []error
 	for _, p := range Params {
+		if !only(p) {
+			continue
+		}
 		v, err := set.Get(p.Name)
 		if err != nil {
 			errs = append(errs, err)

@@ -17,13 +17,14 @@ import (
 type ParamServer struct {
 	mu       sync.Mutex
 	set      *rosparam.Set
+	base     Settings // resolved at start; live parameters are re-applied onto it
 	onChange func(Settings)
 }
 
-// NewParamServer serves set; onChange (may be nil) gets the new Settings
-// after every accepted change.
-func NewParamServer(set *rosparam.Set, onChange func(Settings)) *ParamServer {
-	return &ParamServer{set: set, onChange: onChange}
+// NewParamServer serves set, whose values resolved to base at start;
+// onChange (may be nil) gets the new Settings after every accepted change.
+func NewParamServer(set *rosparam.Set, base Settings, onChange func(Settings)) *ParamServer {
+	return &ParamServer{set: set, base: base, onChange: onChange}
 }
 
 // NamedValue is a parameter name and value, as in rcl_interfaces/Parameter.
@@ -136,7 +137,7 @@ func (p *ParamServer) apply(values []NamedValue) SetResult {
 		}
 		old = append(old, NamedValue{v.Name, prev})
 	}
-	s, err := SettingsFrom(p.set)
+	s, err := LiveSettingsFrom(p.set, p.base)
 	if err != nil {
 		rollback()
 		return SetResult{Reason: fmt.Sprintf("rejected, nothing changed: %v", err)}

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +15,12 @@ func newParamServer(t *testing.T) (*ParamServer, *[]Settings) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	base, err := SettingsFrom(set)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var changes []Settings
-	return NewParamServer(set, func(s Settings) { changes = append(changes, s) }), &changes
+	return NewParamServer(set, base, func(s Settings) { changes = append(changes, s) }), &changes
 }
 
 func TestListFollowsPrefixesAndDepth(t *testing.T) {
@@ -97,5 +102,28 @@ func TestSetAtomicallyIsAllOrNothing(t *testing.T) {
 	}, true)
 	if !r[0].OK {
 		t.Fatalf("atomic set failed: %+v", r)
+	}
+}
+
+func TestLiveSetDoesNotRereadFiles(t *testing.T) {
+	tok := writeFile(t, "s3cret\n")
+	args, err := rosparam.ParseArgs([]string{"--ros-args", "-p", "token_file:=" + tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, base, err := LoadSettings("aether_bridge", "", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(tok); err != nil {
+		t.Fatal(err)
+	}
+	var got Settings
+	p := NewParamServer(set, base, func(s Settings) { got = s })
+	if r := p.Set([]NamedValue{{"clamp_to_workspace", rosparam.NewBool(true)}}, false); !r[0].OK {
+		t.Fatalf("live set failed after the token file went away: %s", r[0].Reason)
+	}
+	if !got.Clamp || got.Token != "s3cret" {
+		t.Fatalf("settings after the live set: clamp %v token %q", got.Clamp, got.Token)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // name (~/list_parameters, ~/get_parameters, …) so `ros2 param` and rclpy's
 // parameter client work on the bridge.
 func (n *Node) serveParameters() error {
-	ps := bridge.NewParamServer(n.params, n.applyLive)
+	ps := bridge.NewParamServer(n.params, n.settings, n.applyLive)
 	respond := func(name string, send func() error) {
 		if err := send(); err != nil {
 			n.log.Error("sending parameter service response", "service", name, "err", err)

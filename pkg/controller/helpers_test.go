@@ -2,7 +2,6 @@ package controller
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 
 	"go.uber.org/goleak"
 
@@ -144,17 +145,7 @@ func (h *harness) stepUntil(max int, what string, cond func(protocol.State) bool
 // eventually polls cond (real time) until it holds or waitFor passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(waitFor)
-	defer deadline.Stop()
-	poll := time.NewTicker(time.Millisecond)
-	defer poll.Stop()
-	for !cond() {
-		select {
-		case <-poll.C:
-		case <-deadline.C:
-			t.Fatalf("%s: still false after %v", what, waitFor)
-		}
-	}
+	testutil.Eventually(t, waitFor, what, cond)
 }
 
 // client is a test connection speaking raw lines.
@@ -289,22 +280,7 @@ func (g *gatedBackend) Write(joints []float64, gripper float64) error {
 }
 
 // syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.SyncBuffer
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
+
 	"go.uber.org/goleak"
 
 	"github.com/aether-lab/aether-bridge/pkg/link"
@@ -139,17 +141,7 @@ func testLogger() *slog.Logger {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		case <-tick.C:
-		}
-	}
+	testutil.Eventually(t, d, what, cond)
 }
 
 // newLink starts a Link closed at cleanup.

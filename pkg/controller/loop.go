@@ -1,0 +1,155 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+)
+
+// run is the motion loop: stops first, then requests in arrival order and
+// ticks. It returns when ctx ends, after halting the servos.
+func (m *motion) run(ctx context.Context) {
+	t := m.s.clock.NewTicker(m.s.cfg.tickPeriod())
+	defer t.Stop()
+	for {
+		m.pollStop()
+		select {
+		case <-ctx.Done():
+			m.shutdown()
+			return
+		case <-m.s.stopNotify:
+			m.stop()
+		case o := <-m.s.ops:
+			m.pollStop() // a stop read after o was queued still goes first
+			m.handle(o)
+		case <-t.C():
+			m.tick(m.s.clock.Now())
+			if m.s.afterTick != nil {
+				m.s.afterTick()
+			}
+		}
+	}
+}
+
+func (m *motion) pollStop() {
+	select {
+	case <-m.s.stopNotify:
+		m.stop()
+	default:
+	}
+}
+
+// stop latches the stop and holds the servos where they are now.
+func (m *motion) stop() {
+	waiters := m.s.takeStops()
+	if len(waiters) == 0 {
+		return
+	}
+	now := m.s.clock.Now()
+	if !m.estopped {
+		m.log.Warn("stop: holding position; commands are refused until home or reset")
+	}
+	m.estopped = true
+	copy(m.target, m.cur)
+	m.gripTarget = m.grip
+	if m.wd == protocol.WatchdogParking {
+		m.setWatchdog(now, protocol.WatchdogHold, "stop while parking")
+	}
+	var err error
+	if !m.released {
+		err = m.write()
+	}
+	m.publish(now, false)
+	for _, w := range waiters {
+		if err != nil {
+			w.res.resolve(protocol.Fail(w.id, protocol.CodeInternal, "stop is latched but the servos could not be told to halt: %v", err))
+		} else {
+			w.res.resolve(protocol.OK(w.id, "Stopped"))
+		}
+	}
+}
+
+// engage starts a move at speed vel, powering the servos if released.
+func (m *motion) engage(now time.Time, vel float64) {
+	m.vel = vel
+	m.released = false
+	m.setWatchdog(now, protocol.WatchdogOK, "command accepted")
+}
+
+// tick advances the watchdog and the joints, and writes the servos.
+func (m *motion) tick(now time.Time) {
+	dt := min(max(now.Sub(m.lastTick), 0), maxStep).Seconds()
+	m.lastTick = now
+	m.watchdog(now)
+	if !m.released {
+		m.step(dt)
+		if err := m.write(); err == nil && m.wd == protocol.WatchdogParking && m.reached() {
+			m.parkedSince = now
+			m.setWatchdog(now, protocol.WatchdogParked, "at the park pose")
+		}
+	}
+	m.publish(now, true)
+}
+
+// publish stores the state for status replies and pushes an event when a
+// key field changed, or periodically while moving (tick only).
+func (m *motion) publish(now time.Time, tick bool) {
+	st := m.snapshot(now)
+	m.s.snap.Store(st)
+	key := eventKey{moving: st.Moving, estopped: st.Estopped, watchdog: st.Watchdog, control: st.Control}
+	switch {
+	case key != m.lastKey || !m.publishedAnything:
+	case tick && st.Moving && now.Sub(m.lastEvent).Seconds()*m.s.cfg.EventRate >= 1:
+	default:
+		return
+	}
+	m.lastKey, m.lastEvent, m.publishedAnything = key, now, true
+	m.s.broadcast(st)
+}
+
+func (m *motion) snapshot(now time.Time) *protocol.State {
+	st := &protocol.State{
+		Joints:   make([]protocol.JointState, len(m.cur)),
+		Gripper:  m.grip,
+		Moving:   !m.released && !m.reached(),
+		Estopped: m.estopped,
+		LastID:   m.lastID,
+		Watchdog: m.wd,
+		TimeMS:   now.UnixMilli(),
+	}
+	for i, j := range m.s.model.Joints {
+		st.Joints[i] = protocol.JointState{Name: j.Name, Deg: roundDeg(m.cur[i])}
+	}
+	if p, err := m.s.model.FK(m.cur); err == nil {
+		st.Pose = protocol.Point{X: round3(p.X), Y: round3(p.Y), Z: round3(p.Z)}
+	}
+	if m.lease != nil {
+		st.Control = m.lease.label()
+	}
+	return st
+}
+
+// shutdown halts the servos and answers everything still queued.
+func (m *motion) shutdown() {
+	copy(m.target, m.cur)
+	m.gripTarget = m.grip
+	if !m.released {
+		if err := m.write(); err == nil {
+			m.log.Info("shutdown: servos halted")
+		}
+	}
+	for _, w := range m.s.takeStops() {
+		w.res.resolve(protocol.Fail(w.id, protocol.CodeInternal, msgShuttingDown))
+	}
+	for {
+		select {
+		case o := <-m.s.ops:
+			if o.res != nil {
+				o.res.resolve(protocol.Fail(o.id, protocol.CodeInternal, msgShuttingDown))
+			}
+		default:
+			return
+		}
+	}
+}

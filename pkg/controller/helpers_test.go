@@ -3,7 +3,6 @@ package controller
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -283,7 +282,3 @@ func (g *gatedBackend) Write(joints []float64, gripper float64) error {
 type syncBuffer = testutil.SyncBuffer
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
-
-func isClosedErr(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
-}

@@ -25,7 +25,6 @@ type logCounter struct {
 	received map[protocol.ID]int
 	replayed map[protocol.ID]int
 	busy     map[protocol.ID]int
-	mismatch int
 }
 
 func newLogCounter() *logCounter {

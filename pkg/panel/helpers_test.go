@@ -34,15 +34,14 @@ const seedLine = `{"type":"command","x":120.0,"y":35.5,"z":210.0,"gripper":"open
 // rig is a controller with sim servos, the panel in front of it on an
 // httptest server, and the controller's TCP port.
 type rig struct {
-	t      *testing.T
-	srv    *controller.Server
-	sim    *sim.Backend
-	panel  *Panel
-	http   *httptest.Server
-	tcp    string
-	logs   *syncBuffer
-	wsURL  string
-	cancel context.CancelFunc
+	t     *testing.T
+	srv   *controller.Server
+	sim   *sim.Backend
+	panel *Panel
+	http  *httptest.Server
+	tcp   string
+	logs  *syncBuffer
+	wsURL string
 }
 
 func newRig(t *testing.T, cfg controller.Config, pcfg Config) *rig {

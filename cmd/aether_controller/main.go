@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/servo/pca9685"
 	"github.com/aether-lab/aether-bridge/pkg/servo/serial"
 	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
+	"github.com/aether-lab/aether-bridge/pkg/tokenfile"
 )
 
 func main() {
@@ -83,7 +83,7 @@ Flags:
 	fs.DurationVar(&o.parkAfter, "park-after", controller.DefaultParkAfter, "after holding this `duration`, move slowly to the park pose")
 	fs.DurationVar(&o.releaseAfter, "release-after", controller.DefaultReleaseAfter, "after being parked this `duration`, switch the servo pulses off (servos go limp)")
 	fs.IntVar(&o.maxClients, "max-clients", controller.DefaultMaxClients, "most `connections` served at once; one more gets a busy error and is closed")
-	fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the shared token clients must send in hello (surrounding white space is ignored); empty = no authentication")
+	fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the shared token clients must send in hello (one line; surrounding white space is ignored); empty = no authentication")
 	fs.IntVar(&o.maxLine, "max-line", controller.DefaultMaxLine, "longest request line in `bytes`; longer lines get line_too_long")
 	fs.IntVar(&o.maxLineRate, "max-line-rate", controller.DefaultMaxLineRate, "most `lines` per second one connection may send before it is closed as a flood (invalid lines: at most 20/s)")
 	fs.IntVar(&o.maxPulseStep, "max-pulse-step", controller.DefaultMaxPulseStepUS, "most `µs` one servo calibration request (docs/protocol.md §12) may change a servo's pulse width")
@@ -214,19 +214,18 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, addr str
 	return done, nil
 }
 
-// readToken returns the token in path without surrounding white space, or
-// "" when path is empty.
+// readToken returns the token in path (pkg/tokenfile: the same reader as
+// the bridge's token_file), or "" when path is empty.
 func readToken(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("token file: %w", err)
+	token, err := tokenfile.Read(path)
+	if errors.Is(err, tokenfile.ErrEmpty) {
+		return "", fmt.Errorf("--token-file: %w: put the shared token in it, or leave --token-file out for no authentication", err)
 	}
-	token := strings.TrimSpace(string(b))
-	if token == "" {
-		return "", fmt.Errorf("token file %s is empty: put the shared token in it, or leave --token-file out for no authentication", path)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
 	}
 	return token, nil
 }

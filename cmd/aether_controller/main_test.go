@@ -143,6 +143,8 @@ func TestRunRejects(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, []byte("\n  \n"), 0o600)
+	twoLines := filepath.Join(dir, "two-lines")
+	os.WriteFile(twoLines, []byte("s3cret\nother\n"), 0o600)
 	badArm := filepath.Join(dir, "arm.yaml")
 	os.WriteFile(badArm, []byte("name: x\nkinematics: {}\nservo: []\n"), 0o600)
 	tests := []struct {
@@ -150,8 +152,9 @@ func TestRunRejects(t *testing.T) {
 		want string
 	}{
 		{[]string{"--backend", "stepper"}, `--backend "stepper" is not known`},
-		{[]string{"--token-file", empty}, "is empty"},
-		{[]string{"--token-file", filepath.Join(dir, "missing")}, "token file"},
+		{[]string{"--token-file", empty}, "--token-file: token file " + empty + " is empty: put the shared token in it"},
+		{[]string{"--token-file", filepath.Join(dir, "missing")}, "--token-file: token file " + filepath.Join(dir, "missing") + " cannot be read (no such file or directory)"},
+		{[]string{"--token-file", twoLines}, "--token-file: token file " + twoLines + " has 2 non-empty lines (lines 1 and 2): a token file holds the token alone, on one line"},
 		{[]string{"--arm", badArm}, "servo"},
 		{[]string{"--arm", filepath.Join(dir, "missing.yaml")}, "arm file"},
 		{[]string{"--i2c-addr", "0x99"}, "7-bit"},

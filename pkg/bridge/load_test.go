@@ -120,12 +120,29 @@ func TestSharedUseSimTimeIsAccepted(t *testing.T) {
 }
 
 func TestTokenFileIsRead(t *testing.T) {
-	s, err := load(t, "--ros-args", "-p", "token_file:="+writeFile(t, "s3cret\nignored\n"))
+	s, err := load(t, "--ros-args", "-p", "token_file:="+writeFile(t, "\n  s3cret \r\n\n"))
 	if err != nil || s.Token != "s3cret" || s.LinkConfig().Token != "s3cret" {
 		t.Fatalf("token %q err %v", s.Token, err)
 	}
-	if _, err := load(t, "--ros-args", "-p", "token_file:="+writeFile(t, "\n")); err == nil || !strings.Contains(err.Error(), "empty") {
-		t.Fatalf("empty token file: err %v", err)
+	empty := writeFile(t, "\n")
+	_, err = load(t, "--ros-args", "-p", "token_file:="+empty)
+	for _, want := range []string{"token_file: token file " + empty + " is empty", "--token-file"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("empty token file: err %v, want it to mention %q", err, want)
+		}
+	}
+}
+
+// A token file with two non-empty lines is refused, as the controller's
+// --token-file refuses it, instead of the bridge taking the first line and
+// the controller the whole file.
+func TestTwoLineTokenFileIsRefused(t *testing.T) {
+	two := writeFile(t, "s3cret\nother\n")
+	_, err := load(t, "--ros-args", "-p", "token_file:="+two)
+	for _, want := range []string{"token_file: token file " + two, "2 non-empty lines (lines 1 and 2)", "on one line"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v, want it to mention %q", err, want)
+		}
 	}
 }
 

@@ -1,17 +1,17 @@
 package bridge
 
 import (
+	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/hand"
 	"github.com/aether-lab/aether-bridge/pkg/ik"
 	"github.com/aether-lab/aether-bridge/pkg/link"
+	"github.com/aether-lab/aether-bridge/pkg/tokenfile"
 )
 
 // Modes of the bridge (parameter "mode").
@@ -112,7 +112,7 @@ var Params = []Param{
 		Description: "aether_controller TCP port (hardware, sim)",
 		apply:       func(s *Settings, v any) error { s.ControllerPort = int(v.(int64)); return nil }},
 	{Name: "token_file", Type: String, Default: "", ReadOnly: true,
-		Description: "file holding the controller's shared token (first line); empty: no token",
+		Description: "file holding the controller's shared token, alone on one line (the same file as the controller's --token-file); empty: no token",
 		apply:       applyTokenFile},
 	{Name: "client_name", Type: String, Default: "aether_bridge", ReadOnly: true,
 		Description: "name sent in hello; the controller de-duplicates re-sent commands per name",
@@ -219,20 +219,22 @@ func applyAxisMap(s *Settings, v any) error {
 	return nil
 }
 
+// applyTokenFile reads the token the way aether_controller's --token-file
+// does (pkg/tokenfile), so both sides agree on it.
 func applyTokenFile(s *Settings, v any) error {
 	path := v.(string)
+	s.Token = ""
 	if path == "" {
-		s.Token = ""
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	token, err := tokenfile.Read(path)
+	if errors.Is(err, tokenfile.ErrEmpty) {
+		return fmt.Errorf("token_file: %w: put the controller's token in it (the same file as its --token-file), or set token_file to \"\" for no token", err)
+	}
 	if err != nil {
 		return fmt.Errorf("token_file: %w", err)
 	}
-	s.Token = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
-	if s.Token == "" {
-		return fmt.Errorf("token_file %s is empty: put the controller's token on its first line", path)
-	}
+	s.Token = token
 	return nil
 }
 

@@ -31,7 +31,7 @@ from harness import BIN, Proc, free_port  # noqa: E402
 # A DDS domain of our own, discovery on this machine only; before rclpy loads.
 os.environ["ROS_DOMAIN_ID"] = os.environ.get("AETHER_BENCH_DOMAIN_ID") or str(random.SystemRandom().randint(101, 200))
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ["ROS_LOCALHOST_ONLY"] = "1"
+os.environ.pop("ROS_LOCALHOST_ONLY", None)  # deprecated: rcl warns and ignores the range
 
 import yaml  # noqa: E402
 

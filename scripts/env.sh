@@ -11,9 +11,10 @@ export ROS_DISTRO=jazzy
 export ROS_VERSION=2
 export ROS_PYTHON_VERSION=3
 export RMW_IMPLEMENTATION=rmw_fastrtps_cpp
-# Keep DDS discovery on loopback: nothing leaves this machine.
+# Keep DDS discovery on loopback: nothing leaves this machine. ROS_LOCALHOST_ONLY is deprecated
+# since Jazzy (rcl warns on every start and then ignores the discovery range): unset it.
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
-export ROS_LOCALHOST_ONLY=1
+unset ROS_LOCALHOST_ONLY
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-0}"
 
 _aether_prepend() { # var dir

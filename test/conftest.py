@@ -19,7 +19,7 @@ from harness import BIN, ROOT, Proc, free_port  # noqa: F401  (re-exported for t
 # overridden; AETHER_TEST_DOMAIN_ID pins one). Set before rclpy is imported.
 os.environ["ROS_DOMAIN_ID"] = os.environ.get("AETHER_TEST_DOMAIN_ID") or str(random.SystemRandom().randint(10, 100))
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ["ROS_LOCALHOST_ONLY"] = "1"
+os.environ.pop("ROS_LOCALHOST_ONLY", None)  # deprecated: rcl warns and ignores the range
 
 import rclpy  # noqa: E402  (after the environment is set)
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402

@@ -299,7 +299,7 @@ def test_go_bindings_round_trip_with_rclpy(node):
     prefix = _topic("relay").rsplit("/", 1)[0]
     # No library path in its environment: the binary must find every library through its rpath.
     env = {k: os.environ[k] for k in ("HOME", "ROS_DOMAIN_ID", "ROS_LOG_DIR") if k in os.environ}
-    env.update(ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_LOCALHOST_ONLY="1",
+    env.update(ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
                RMW_IMPLEMENTATION="rmw_fastrtps_cpp")
     proc = subprocess.Popen([str(relay), prefix], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

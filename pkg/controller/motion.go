@@ -17,7 +17,21 @@ const (
 	opLeave                   // the session closed or became a monitor: drop its lease
 	opServo                   // drive one servo with a raw pulse (calibration)
 	opServoList               // report the servos' pulses and calibrations
+	opResume                  // hello with resume: give the lease back to a client reconnecting
 )
+
+// String names the request type of k, for messages.
+func (k opKind) String() string {
+	switch k {
+	case opCommand:
+		return "command"
+	case opHome:
+		return "home"
+	case opReset:
+		return "reset"
+	}
+	return "request"
+}
 
 // op is one request to the motion loop. Everything in it was validated by
 // the session; the motion loop only decides lease, latch and ttl.
@@ -25,7 +39,7 @@ type op struct {
 	kind    opKind
 	sess    *session
 	id      protocol.ID
-	joints  []float64 // opCommand: target, rad, model frame
+	joints  []float64 // opCommand: target, rad, model frame; nil keeps the current target (a gripper change)
 	gripper *float64  // opCommand: nil keeps the current gripper target
 	recvAt  time.Time // when the line was read (Clock)
 	ttl     time.Duration
@@ -117,6 +131,28 @@ func (m *motion) takeover(sess *session, now time.Time) bool {
 	return true
 }
 
+// resume gives the lease to sess after its hello asked to resume control:
+// when nobody holds it, or when a connection of the same client name does
+// (the client reconnected before its old connection was noticed gone). An
+// arm held because the client left is then fed again; one already parking
+// or parked stays so until a command.
+func (m *motion) resume(sess *session, now time.Time) {
+	name := sess.clientName()
+	switch {
+	case m.lease == sess:
+		return
+	case m.lease != nil && (name == "" || m.lease.clientName() != name):
+		m.log.Info("cannot resume control: another client holds it", "client", sess.describe(), "holder", m.lease.describe())
+		return
+	}
+	m.log.Info("control lease resumed by a client reconnecting", "client", sess.describe())
+	m.lease = sess
+	if m.wd == protocol.WatchdogHold && !m.released {
+		m.setWatchdog(now, protocol.WatchdogOK, "control resumed")
+	}
+	m.publish(now, false)
+}
+
 // handle decides a request: lease, then latch and ttl; then applies it.
 func (m *motion) handle(o *op) {
 	now := m.s.clock.Now()
@@ -128,6 +164,10 @@ func (m *motion) handle(o *op) {
 			}
 			m.publish(now, false)
 		}
+		return
+	}
+	if o.kind == opResume {
+		m.resume(o.sess, now)
 		return
 	}
 	if o.kind == opServoList {
@@ -161,14 +201,12 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 			return resp
 		}
 	}
-	if o.kind == opCommand {
-		if m.estopped {
-			return protocol.Fail(o.id, protocol.CodeEstop, "stopped: send home or reset before new commands")
-		}
-		if late := now.Sub(o.recvAt); o.ttl > 0 && late > o.ttl {
-			return protocol.Fail(o.id, protocol.CodeExpired, "command expired: it would start %d ms after it was received, later than its ttl_ms %d; send a fresh target",
-				late.Milliseconds(), o.ttl.Milliseconds())
-		}
+	if o.kind == opCommand && m.estopped {
+		return protocol.Fail(o.id, protocol.CodeEstop, "stopped: send home or reset before new commands")
+	}
+	if late := now.Sub(o.recvAt); o.ttl > 0 && late > o.ttl {
+		return protocol.Fail(o.id, protocol.CodeExpired, "%s expired: it would start %d ms after it was received, later than its ttl_ms %d; send it again",
+			o.kind, late.Milliseconds(), o.ttl.Milliseconds())
 	}
 	if m.lease == nil {
 		m.lease = o.sess
@@ -179,7 +217,9 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		return m.applyPulse(o, now)
 	case opCommand:
 		m.endCalibration("command")
-		copy(m.target, o.joints)
+		if o.joints != nil {
+			copy(m.target, o.joints)
+		}
 		if o.gripper != nil {
 			m.gripTarget = *o.gripper
 		}

@@ -21,22 +21,25 @@ func (c *session) motionRequest(req *protocol.Request, now time.Time) bool {
 	o := &op{sess: c, id: req.ID, recvAt: now, res: newResult()}
 	switch req.Type {
 	case protocol.TypeCommand:
-		sol, err := c.s.model.IK(ik.Point{X: *req.X, Y: *req.Y, Z: *req.Z}, ik.Options{})
-		if err != nil {
-			return c.reply(ikFailure(req.ID, err))
+		o.kind = opCommand
+		if req.X != nil { // DecodeRequest lets a command omit x, y, z only all together, for a gripper change
+			sol, err := c.s.model.IK(ik.Point{X: *req.X, Y: *req.Y, Z: *req.Z}, ik.Options{})
+			if err != nil {
+				return c.reply(ikFailure(req.ID, err))
+			}
+			o.joints = sol.Joints
 		}
-		o.kind, o.joints = opCommand, sol.Joints
 		if req.Gripper != nil {
 			g := float64(*req.Gripper)
 			o.gripper = &g
-		}
-		if req.TTLms != nil && *req.TTLms < math.MaxInt64/int64(time.Millisecond) {
-			o.ttl = time.Duration(*req.TTLms) * time.Millisecond
 		}
 	case protocol.TypeHome:
 		o.kind = opHome
 	default:
 		o.kind = opReset
+	}
+	if req.TTLms != nil && *req.TTLms < math.MaxInt64/int64(time.Millisecond) {
+		o.ttl = time.Duration(*req.TTLms) * time.Millisecond
 	}
 	if name := c.clientName(); name != "" && req.ID != "" {
 		key := dedupeKey{client: name, id: req.ID}

@@ -246,8 +246,11 @@ func (c *session) hello(req *protocol.Request) bool {
 	c.authed = true
 	c.role = role
 	c.setClient(req.Client)
-	if role == protocol.RoleMonitor {
+	switch {
+	case role == protocol.RoleMonitor:
 		c.s.submit(c.ctx, &op{kind: opLeave, sess: c})
+	case req.Resume:
+		c.s.submit(c.ctx, &op{kind: opResume, sess: c})
 	}
 	name := req.Client
 	if name == "" {

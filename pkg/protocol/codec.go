@@ -107,6 +107,12 @@ func DecodeRequest(line []byte) (Request, *Error) {
 			return req, err
 		}
 	}
+	if b, ok := present(raw, "resume"); ok {
+		if string(b) != "true" && string(b) != "false" {
+			return req, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "resume" must be true or false, got %s`, jsonKind(b))}
+		}
+		req.Resume = string(b) == "true"
+	}
 
 	switch req.Type {
 	case TypeCommand:
@@ -119,12 +125,15 @@ func DecodeRequest(line []byte) (Request, *Error) {
 				missing = append(missing, `"`+f.name+`"`)
 			}
 		}
+		if len(missing) == 3 && req.Gripper != nil {
+			break // a gripper change: the arm keeps its current target
+		}
 		if len(missing) > 0 {
 			word := "field"
 			if len(missing) > 1 {
 				word = "fields"
 			}
-			return req, &Error{Code: CodeMissingField, Message: fmt.Sprintf("missing %s %s: a command needs x, y and z in millimetres", word, strings.Join(missing, ", "))}
+			return req, &Error{Code: CodeMissingField, Message: fmt.Sprintf("missing %s %s: a command needs x, y and z in millimetres (or none of them, with \"gripper\", to change only the gripper)", word, strings.Join(missing, ", "))}
 		}
 	case TypeHello:
 		if req.Version == nil {

@@ -80,6 +80,20 @@ const (
 	CodeInternal           Code = "internal"            // server-side failure (e.g. servo I/O)
 )
 
+// Bridge-local codes: never sent on the wire, they appear on the bridge's
+// /aether/ack for outcomes decided before (or instead of) a controller
+// reply. Listed here so every ack code of the system is in one place.
+const (
+	CodeUnknownFrame Code = "unknown_frame" // a stamped input named a frame other than the base frame
+	CodeQueueFull    Code = "queue_full"    // too many commands wait to be sent; this one was not queued
+	CodeSuperseded   Code = "superseded"    // a newer target replaced this one before it was sent (latest wins)
+	CodeLinkDown     Code = "link_down"     // the controller is unreachable: the command was not sent
+	CodeLinkLost     Code = "link_lost"     // the connection dropped before the controller answered
+	CodeAckTimeout   Code = "ack_timeout"   // the controller did not answer in time
+	CodeClosed       Code = "closed"        // the bridge shut down before the command was answered
+	CodeError        Code = "error"         // a seed-protocol server refused the command (it sends no code)
+)
+
 // Reply statuses.
 const (
 	StatusOK    = "ok"
@@ -202,15 +216,16 @@ const (
 type Request struct {
 	Type    Type     `json:"type"`
 	ID      ID       `json:"id,omitempty"`
-	X       *float64 `json:"x,omitempty"`       // mm, base frame, forward (command)
+	X       *float64 `json:"x,omitempty"`       // mm, base frame, forward (command; x, y, z all or none: none keeps the current target)
 	Y       *float64 `json:"y,omitempty"`       // mm, base frame, left (command)
 	Z       *float64 `json:"z,omitempty"`       // mm, base frame, up (command)
 	Gripper *Gripper `json:"gripper,omitempty"` // 0 open .. 1 closed; nil keeps the current one (command)
-	TTLms   *int64   `json:"ttl_ms,omitempty"`  // ms after receipt the command may still start; nil = no limit (command)
+	TTLms   *int64   `json:"ttl_ms,omitempty"`  // ms after receipt the request may still start; nil = no limit (command, home, reset)
 	Version *int     `json:"version,omitempty"` // protocol version, must be Version (hello)
 	Client  string   `json:"client,omitempty"`  // free-form client name for logs (hello)
 	Role    Role     `json:"role,omitempty"`    // "" = control (hello)
 	Token   string   `json:"token,omitempty"`   // shared secret when the server requires one (hello)
+	Resume  bool     `json:"resume,omitempty"`  // the client held the control lease on its previous connection: take it back (hello)
 }
 
 // Error is a protocol error: a Code plus a message that says what to fix.

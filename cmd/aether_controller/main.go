@@ -19,6 +19,7 @@ import (
 
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/controller"
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/panel"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
 	"github.com/aether-lab/aether-bridge/pkg/servo/pca9685"
@@ -79,9 +80,9 @@ Flags:
 	fs.Var(&o.i2cAddr, "i2c-addr", "I²C `address` of the pca9685 board, 7-bit, hex (0x40) or decimal")
 	fs.StringVar(&o.serialPort, "serial-port", "/dev/ttyACM0", "serial `device` of the Maestro, for --backend serial")
 	fs.IntVar(&o.serialBaud, "serial-baud", serial.DefaultBaud, "serial line speed in `baud` (bit/s), for --backend serial in UART mode; the USB command port ignores it")
-	fs.DurationVar(&o.watchdog, "watchdog", controller.DefaultWatchdog, "hold the arm when the control client sends nothing for this `duration`")
-	fs.DurationVar(&o.parkAfter, "park-after", controller.DefaultParkAfter, "after holding this `duration`, move slowly to the park pose")
-	fs.DurationVar(&o.releaseAfter, "release-after", controller.DefaultReleaseAfter, "after being parked this `duration`, switch the servo pulses off (servos go limp)")
+	durationVar(fs, &o.watchdog, "watchdog", controller.DefaultWatchdog, "hold the arm when the control client sends nothing for this `duration`")
+	durationVar(fs, &o.parkAfter, "park-after", controller.DefaultParkAfter, "after holding this `duration`, move slowly to the park pose")
+	durationVar(fs, &o.releaseAfter, "release-after", controller.DefaultReleaseAfter, "after being parked this `duration`, switch the servo pulses off (servos go limp)")
 	fs.IntVar(&o.maxClients, "max-clients", controller.DefaultMaxClients, "most `connections` served at once; one more gets a busy error and is closed")
 	fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the shared token clients must send in hello (one line; surrounding white space is ignored); empty = no authentication")
 	fs.IntVar(&o.maxLine, "max-line", controller.DefaultMaxLine, "longest request line in `bytes`; longer lines get line_too_long")
@@ -93,6 +94,14 @@ Flags:
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q: all settings are flags, see --help", fs.Arg(0))
+	}
+	if err := checkHostPort("listen", o.listen); err != nil {
+		return o, err
+	}
+	if o.http != "" {
+		if err := checkHostPort("http", o.http); err != nil {
+			return o, err
+		}
 	}
 	return o, nil
 }
@@ -131,7 +140,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer backend.Close()
 
-	srv, err := controller.New(controller.Config{
+	cfg := controller.Config{
 		MaxClients:     o.maxClients,
 		Token:          token,
 		MaxLine:        o.maxLine,
@@ -142,7 +151,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ReleaseAfter:   o.releaseAfter,
 		Verbose:        o.verbose,
 		Logger:         log,
-	}, arm, backend)
+	}
+	if err := fielderr.Rename(cfg.Validate(), flagOfField); err != nil {
+		return err
+	}
+	srv, err := controller.New(cfg, arm, backend)
 	if err != nil {
 		return err
 	}
@@ -150,7 +163,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another controller running? change --listen)", o.listen, err)
+		return fmt.Errorf("--listen %s: %w: %s", o.listen, err, listenHint("listen", err))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -194,7 +207,7 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, addr str
 	}
 	hln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--http %s: %w (is another program using that port? change --http)", addr, err)
+		return nil, fmt.Errorf("--http %s: %w: %s", addr, err, listenHint("http", err))
 	}
 	if ta, ok := hln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() && !authed {
 		log.Warn("serving the control panel on a non-loopback address without a token: anyone who can open the page can move the arm; set --token-file or use --http 127.0.0.1:PORT",

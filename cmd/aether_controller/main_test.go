@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/controller"
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 )
@@ -158,11 +160,17 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"--arm", badArm}, "servo"},
 		{[]string{"--arm", filepath.Join(dir, "missing.yaml")}, "arm file"},
 		{[]string{"--i2c-addr", "0x99"}, "7-bit"},
-		{[]string{"--watchdog", "-1s"}, "Watchdog"},
-		{[]string{"--max-line", "12"}, "MaxLine"},
-		{[]string{"--listen", "127.0.0.1:99999"}, "listen on 127.0.0.1:99999"},
-		{[]string{"--listen", "127.0.0.1:0", "--http", "127.0.0.1:99999"}, "--http 127.0.0.1:99999"},
-		{[]string{"--max-pulse-step", "-3"}, "MaxPulseStepUS: -3 µs is outside"},
+		{[]string{"--watchdog", "-1s"}, "--watchdog: -1s is negative"},
+		{[]string{"--watchdog", "50"}, `invalid value "50" for flag -watchdog: a duration needs a unit: write e.g. 50ms or 50s`},
+		{[]string{"--park-after", "3"}, `invalid value "3" for flag -park-after: a duration needs a unit: write e.g. 3ms or 3s`},
+		{[]string{"--release-after", "soon"}, `invalid value "soon" for flag -release-after: not a duration: write a number with a unit, e.g. 500ms`},
+		{[]string{"--max-line", "12"}, "--max-line: 12 bytes is outside"},
+		{[]string{"--max-clients", "-1"}, "--max-clients: -1 is negative"},
+		{[]string{"--listen", "5000"}, "--listen 5000: the host part is missing: use 127.0.0.1:5000 (this machine only) or :5000 (every interface)"},
+		{[]string{"--listen", "localhost"}, `--listen "localhost" is not host:port: use e.g. 127.0.0.1:5000`},
+		{[]string{"--listen", "127.0.0.1:99999"}, `--listen 127.0.0.1:99999: port "99999" is not a number from 0 to 65535`},
+		{[]string{"--listen", "127.0.0.1:0", "--http", "8080"}, "--http 8080: the host part is missing: use 127.0.0.1:8080"},
+		{[]string{"--max-pulse-step", "-3"}, "--max-pulse-step: -3 µs is outside"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
 	for _, tc := range tests {
@@ -172,6 +180,42 @@ func TestRunRejects(t *testing.T) {
 				t.Fatalf("run(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// A port another program holds: the error names the flag and says to stop
+// the other program or change the flag.
+func TestRunListenPortInUse(t *testing.T) {
+	for _, flagName := range []string{"listen", "http"} {
+		t.Run(flagName, func(t *testing.T) {
+			busy, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			args := []string{"--listen", "127.0.0.1:0", "--" + flagName, busy.Addr().String()}
+			err = run(args, io.Discard, io.Discard)
+			want := "another program (another aether_controller?) is using that port: stop it or change --" + flagName
+			if err == nil || !strings.Contains(err.Error(), "--"+flagName+" "+busy.Addr().String()) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("run(%q) = %v, want it to name the flag and say %q", args, err, want)
+			}
+		})
+	}
+}
+
+// Every field re-worded as a flag is a controller.Config field and a flag,
+// so a renamed field cannot leave a Go name in a user's error.
+func TestFlagOfFieldNamesRealFieldsAndFlags(t *testing.T) {
+	var out bytes.Buffer
+	_ = run([]string{"--help"}, io.Discard, &out)
+	cfg := reflect.TypeOf(controller.Config{})
+	for field, fl := range flagOfField {
+		if _, ok := cfg.FieldByName(field); !ok {
+			t.Errorf("flagOfField: controller.Config has no field %s", field)
+		}
+		if !strings.Contains(out.String(), "  -"+strings.TrimPrefix(fl, "--")+" ") {
+			t.Errorf("flagOfField: %s is not a flag of --help", fl)
+		}
 	}
 }
 

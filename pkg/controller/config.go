@@ -2,13 +2,13 @@ package controller
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/clock"
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
 )
@@ -152,13 +152,14 @@ func (c Config) withDefaults(armTickHz int) Config {
 	return c
 }
 
-// Validate reports every bad field of c, each error naming the field. Zero
+// Validate reports every bad field of c, each a *fielderr.Error naming the
+// field (aether_controller re-words them as its flags). Zero
 // fields are fine (they take defaults), except that TickHz needs the arm
 // file to supply one, which New checks.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf(field+": "+format, args...))
+		errs = append(errs, fielderr.New(field, format, args...))
 	}
 	if c.MaxClients < 0 {
 		bad("MaxClients", "%d is negative; use at least 1 (0 means %d)", c.MaxClients, DefaultMaxClients)

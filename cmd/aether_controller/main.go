@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +55,8 @@ type options struct {
 	maxLineRate  int
 	maxPulseStep int
 	verbose      bool
+	allowHosts   hostList
+	insecure     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -73,6 +76,8 @@ Flags:
 	}
 	fs.StringVar(&o.listen, "listen", ":5000", "TCP `address` to listen on, host:port (\":5000\" = every interface; use 127.0.0.1:5000 for local only)")
 	fs.StringVar(&o.http, "http", "", "serve the browser control panel (page and WebSocket) on this `address`, host:port, e.g. 127.0.0.1:8080; the same token as TCP applies; empty = off")
+	fs.Var(&o.allowHosts, "http-allow-host", "also serve the panel to browsers that reach it by this host `name` (e.g. pi.lab or pi.lab:8080; repeat for more); loopback names and addresses and the address it listens on always work")
+	fs.BoolVar(&o.insecure, "insecure-no-token", false, "allow --http on a non-loopback address without --token-file: anyone on the network who can open the page can move the arm")
 	fs.StringVar(&o.armFile, "arm", "", "arm `file` (YAML: kinematics, servos, motion; see config/arm.yaml); empty = the built-in arm")
 	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board) or serial (Pololu Maestro)")
 	fs.StringVar(&o.i2cBus, "i2c-bus", "", "I²C `bus` for pca9685, e.g. 1 or /dev/i2c-1; empty = the first bus")
@@ -171,7 +176,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// shutdown line like TCP clients.
 	panelCtx, stopPanel := context.WithCancel(context.Background())
 	defer stopPanel()
-	panelDone, err := startPanel(panelCtx, cancel, o.http, token != "", srv, log, stdout)
+	panelDone, err := startPanel(panelCtx, cancel, o, token != "", srv, log, stdout)
 	if err != nil {
 		ln.Close()
 		return err
@@ -191,26 +196,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return srv.Close()
 }
 
-// startPanel serves the browser control panel on addr, unless addr is "",
+// startPanel serves the browser control panel on o.http, unless it is "",
 // until ctx ends. The returned channel yields Serve's result once it has
 // stopped; a panel that fails calls stopController, so the controller shuts
 // down too.
-func startPanel(ctx context.Context, stopController context.CancelFunc, addr string, authed bool, srv *controller.Server, log *slog.Logger, stdout io.Writer) (<-chan error, error) {
+func startPanel(ctx context.Context, stopController context.CancelFunc, o options, authed bool, srv *controller.Server, log *slog.Logger, stdout io.Writer) (<-chan error, error) {
 	done := make(chan error, 1)
-	if addr == "" {
+	if o.http == "" {
 		done <- nil
 		return done, nil
 	}
-	p, err := panel.New(panel.Config{Logger: log.With("component", "panel")}, srv)
+	p, err := panel.New(panel.Config{AllowedHosts: o.allowHosts, Logger: log.With("component", "panel")}, srv)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--http-allow-host: %w", err)
 	}
-	hln, err := net.Listen("tcp", addr)
+	hln, err := net.Listen("tcp", o.http)
 	if err != nil {
-		return nil, fmt.Errorf("--http %s: %w: %s", addr, err, listenHint("http", err))
+		return nil, fmt.Errorf("--http %s: %w: %s", o.http, err, listenHint("http", err))
 	}
 	if ta, ok := hln.Addr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() && !authed {
-		log.Warn("serving the control panel on a non-loopback address without a token: anyone who can open the page can move the arm; set --token-file or use --http 127.0.0.1:PORT",
+		if !o.insecure {
+			hln.Close()
+			return nil, fmt.Errorf("--http %s serves the control panel to the network without a token: anyone who can open the page could move the arm; set --token-file, use --http 127.0.0.1:PORT, or add --insecure-no-token on a network you trust", o.http)
+		}
+		log.Warn("serving the control panel on a non-loopback address without a token (--insecure-no-token): anyone who can open the page can move the arm",
 			"addr", hln.Addr().String())
 	}
 	fmt.Fprintf(stdout, "panel on http://%s/\n", hln.Addr())
@@ -225,6 +234,19 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, addr str
 		done <- err
 	}()
 	return done, nil
+}
+
+// hostList is a repeatable flag of host names.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+
+func (h *hostList) Set(s string) error {
+	if strings.Trim(s, ".:[]") == "" || strings.ContainsAny(s, "/*? ") {
+		return fmt.Errorf("%q is not a host name: use the name the browser shows, e.g. pi.lab or pi.lab:8080", s)
+	}
+	*h = append(*h, s)
+	return nil
 }
 
 // readToken returns the token in path (pkg/tokenfile: the same reader as

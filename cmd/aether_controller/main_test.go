@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,9 +18,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aether-lab/aether-bridge/pkg/controller"
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/aether-lab/aether-bridge/pkg/armfile"
+	"github.com/aether-lab/aether-bridge/pkg/controller"
+	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -171,6 +175,9 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:99999"}, `--listen 127.0.0.1:99999: port "99999" is not a number from 0 to 65535`},
 		{[]string{"--listen", "127.0.0.1:0", "--http", "8080"}, "--http 8080: the host part is missing: use 127.0.0.1:8080"},
 		{[]string{"--max-pulse-step", "-3"}, "--max-pulse-step: -3 µs is outside"},
+		{[]string{"--listen", "127.0.0.1:0", "--http", "0.0.0.0:0"}, "--insecure-no-token"},
+		{[]string{"--http-allow-host", "http://pi.lab"}, "not a host name: use the name the browser shows"},
+		{[]string{"--http-allow-host", "*.lab"}, "not a host name"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
 	for _, tc := range tests {
@@ -306,5 +313,34 @@ func TestBinaryPanel(t *testing.T) {
 		}
 	case <-time.After(waitFor):
 		t.Fatal("did not exit after SIGTERM")
+	}
+}
+
+// TestInsecureNoTokenPanel: --insecure-no-token lets the panel listen on
+// every interface without a token, with a warning.
+func TestInsecureNoTokenPanel(t *testing.T) {
+	arm := armfile.Default()
+	backend, err := sim.New(sim.Config{Calibrations: arm.Servos}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := controller.New(controller.Config{Logger: slog.New(slog.DiscardHandler)}, arm, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := startPanel(ctx, func() {}, options{http: "0.0.0.0:0", insecure: true}, false, srv, log, io.Discard)
+	if err != nil {
+		t.Fatalf("--insecure-no-token refused: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "--insecure-no-token") {
+		t.Fatalf("no warning logged:\n%s", logs.String())
 	}
 }

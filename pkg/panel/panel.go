@@ -24,6 +24,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/aether-lab/aether-bridge/internal/ratelog"
+	"github.com/aether-lab/aether-bridge/pkg/clock"
 )
 
 // Defaults filled in by Config.withDefaults, the only place they live.
@@ -34,11 +37,20 @@ const (
 	// shutdownTimeout bounds waiting for page and asset requests in flight
 	// at Close.
 	shutdownTimeout = 2 * time.Second
+	// refusedLogInterval: a refused source is logged once per interval,
+	// then summarised, so a hostile page cannot flood the log.
+	refusedLogInterval = time.Minute
 )
 
 // Config tunes a Panel. The zero value is usable: every zero field takes
 // its default.
 type Config struct {
+	// AllowedHosts lists the host names, beyond loopback names and
+	// addresses and the address a request arrives on, that the panel
+	// answers to ("pi.lab" for any port, "pi.lab:8080" for one port).
+	// Requests whose Host is none of these get 403, which stops DNS
+	// rebinding. Nil means loopback and the arrival address only.
+	AllowedHosts []string
 	// OriginPatterns lists other origins allowed to open the WebSocket,
 	// as host patterns in path.Match syntax ("tablet.lab:8080",
 	// "*.lab.example"); the page's own origin is always allowed. Nil means
@@ -86,6 +98,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("OriginPatterns[%d]: %q allows every origin, so any web page the operator opens could drive the arm; list the origins instead", i, p))
 		}
 	}
+	for i, h := range c.AllowedHosts {
+		if name, _ := splitHost(h); name == "" || strings.ContainsAny(h, "/*? ") {
+			errs = append(errs, fmt.Errorf("AllowedHosts[%d]: %q is not a host name; use e.g. \"pi.lab\" or \"pi.lab:8080\"", i, h))
+		}
+	}
 	for _, d := range []struct {
 		name     string
 		v, deflt time.Duration
@@ -119,6 +136,8 @@ type Panel struct {
 	log    *slog.Logger
 	assets http.Handler
 
+	refused *ratelog.Limiter // one log line per refused source per minute
+
 	ctx    context.Context // WebSocket sessions run under it
 	cancel context.CancelFunc
 
@@ -149,6 +168,7 @@ func New(cfg Config, conns Conns) (*Panel, error) {
 		log:     cfg.Logger,
 		assets:  http.StripPrefix("/static/", http.FileServerFS(sub)),
 		servers: make(map[*http.Server]struct{}),
+		refused: ratelog.New(cfg.Logger, slog.LevelWarn, refusedLogInterval, clock.Real()),
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p, nil
@@ -169,6 +189,12 @@ func (p *Panel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "the panel only serves GET requests", http.StatusMethodNotAllowed)
+		return
+	}
+	if why := p.checkRequest(r); why != "" {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		p.refused.Log(host+"|"+r.Host, "panel request refused", "remote", r.RemoteAddr, "path", r.URL.Path, "why", why)
+		http.Error(w, "forbidden: "+why, http.StatusForbidden)
 		return
 	}
 	switch {
@@ -192,7 +218,8 @@ func (p *Panel) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer p.wg.Done()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: p.cfg.OriginPatterns})
 	if err != nil {
-		p.log.Warn("WebSocket refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		p.refused.Log(host+"|ws", "WebSocket refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return // Accept has written the HTTP error
 	}
 	ctx, cancel := context.WithCancel(p.ctx)
@@ -269,6 +296,7 @@ func (p *Panel) Close() error {
 			}
 		}
 		p.wg.Wait()
+		p.refused.Close()
 	})
 	return nil
 }

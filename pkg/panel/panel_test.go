@@ -176,7 +176,7 @@ func TestOrigins(t *testing.T) {
 			t.Fatalf("origin %q: %v, want 403", tc.origin, err)
 		}
 	}
-	if !strings.Contains(r.logs.String(), "WebSocket refused") {
+	if !strings.Contains(r.logs.String(), "panel request refused") {
 		t.Error("a refused origin is not logged")
 	}
 }

@@ -15,7 +15,11 @@ import (
 
 // Defaults filled in by Config.withDefaults, the only place they live.
 const (
-	DefaultMaxClients   = 8
+	DefaultMaxClients = 8
+	// DefaultMaxUnauthenticated is the default Config.MaxUnauthenticated.
+	DefaultMaxUnauthenticated = 16
+	// DefaultHelloTimeout is the default Config.HelloTimeout.
+	DefaultHelloTimeout = 2 * time.Second
 	DefaultMaxLine      = protocol.DefaultMaxLine
 	DefaultWatchdog     = 500 * time.Millisecond
 	DefaultParkAfter    = 5 * time.Second
@@ -40,14 +44,29 @@ const (
 // its default. Durations are measured on Clock except ReadTimeout and
 // WriteTimeout, which are network deadlines on the wall clock.
 type Config struct {
-	// MaxClients is the most connections served at once. One more gets an
-	// error line (code busy, "too many clients") and is closed.
-	// 0 means DefaultMaxClients (8).
+	// MaxClients is the most authenticated connections served at once
+	// (without a Token, every connection is authenticated). One more gets
+	// an error line (code busy, "too many clients") and is closed. With a
+	// Token, monitors may take all but one of them, so a control client
+	// always finds a place. 0 means DefaultMaxClients (8).
 	MaxClients int
+	// MaxUnauthenticated is how many connections may wait to
+	// authenticate at once when a Token is set, apart from MaxClients. One
+	// more closes the one that has waited longest (with an error line),
+	// so peers that never authenticate cannot keep a client with the
+	// token out. Unused without a Token. 0 means
+	// DefaultMaxUnauthenticated (16).
+	MaxUnauthenticated int
+	// HelloTimeout is how long a connection may take to authenticate
+	// when a Token is set (wall clock, from accepting it); past it the
+	// connection gets an error line and is closed. Unused without a
+	// Token. 0 means DefaultHelloTimeout (2 s).
+	HelloTimeout time.Duration
 	// Token is the shared secret a client must send in hello before any
-	// request but hello and ping works; it is compared in constant time
-	// and never logged. "" means no authentication: every connection may
-	// act, and one that never says hello is a control client.
+	// other request works; it is compared in constant time and never
+	// logged. Failed hellos are limited per source address (see
+	// FreeHelloFailures). "" means no authentication: every connection
+	// may act, and one that never says hello is a control client.
 	Token string
 	// MaxLine is the longest request line in bytes, not counting its
 	// terminator (MinMaxLine..MaxMaxLine). Longer lines get line_too_long
@@ -110,6 +129,12 @@ func (c Config) withDefaults(armTickHz int) Config {
 	if c.MaxClients == 0 {
 		c.MaxClients = DefaultMaxClients
 	}
+	if c.MaxUnauthenticated == 0 {
+		c.MaxUnauthenticated = DefaultMaxUnauthenticated
+	}
+	if c.HelloTimeout == 0 {
+		c.HelloTimeout = DefaultHelloTimeout
+	}
 	if c.MaxLine == 0 {
 		c.MaxLine = DefaultMaxLine
 	}
@@ -164,6 +189,9 @@ func (c Config) Validate() error {
 	if c.MaxClients < 0 {
 		bad("MaxClients", "%d is negative; use at least 1 (0 means %d)", c.MaxClients, DefaultMaxClients)
 	}
+	if c.MaxUnauthenticated < 0 {
+		bad("MaxUnauthenticated", "%d is negative; use at least 1 (0 means %d)", c.MaxUnauthenticated, DefaultMaxUnauthenticated)
+	}
 	if c.MaxLine != 0 && (c.MaxLine < MinMaxLine || c.MaxLine > MaxMaxLine) {
 		bad("MaxLine", "%d bytes is outside %d..%d (0 means %d)", c.MaxLine, MinMaxLine, MaxMaxLine, DefaultMaxLine)
 	}
@@ -179,6 +207,7 @@ func (c Config) Validate() error {
 		{"ParkAfter", c.ParkAfter, DefaultParkAfter},
 		{"ReleaseAfter", c.ReleaseAfter, DefaultReleaseAfter},
 		{"ReadTimeout", c.ReadTimeout, DefaultReadTimeout},
+		{"HelloTimeout", c.HelloTimeout, DefaultHelloTimeout},
 		{"WriteTimeout", c.WriteTimeout, DefaultWriteTimeout},
 	} {
 		if d.v < 0 {

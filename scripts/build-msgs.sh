@@ -160,7 +160,7 @@ rm -rf "$gen/aether_msgs"
 genlog="$out/rclgo-gen.log"
 echo "build-msgs: rclgo-gen aether_msgs -> msgs/gen"
 if ! "$GO" tool rclgo-gen generate --ignore-ros-distro-mismatch \
-  -r "$venv" -r "$install" -d "$gen" \
+  -r "$(realpath "$venv")" -r "$install" -d "$gen" \
   --message-module-prefix github.com/aether-lab/aether-bridge/msgs/gen --cgo-flags-path "" \
   --include-package-deps aether_msgs >"$genlog" 2>&1; then
   tail -n 40 "$genlog" >&2

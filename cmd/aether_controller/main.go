@@ -65,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: aether_controller [flags]
+       aether_controller urdf [--arm FILE]   (print the robot model; see urdf --help)
 
 Serves the Aether wire protocol v1 (newline-delimited JSON over TCP, see
 docs/protocol.md) and drives the arm's servos. SIGINT/SIGTERM halt the arm,
@@ -112,6 +113,9 @@ Flags:
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "urdf" {
+		return runURDF(args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -73,6 +73,9 @@ type Arm struct {
 	// Motion holds speed limits and the servo update rate; zero fields
 	// take their defaults.
 	Motion Motion `yaml:"motion"`
+	// Gripper describes the gripper joint of the robot model (URDF);
+	// zero fields take their defaults.
+	Gripper Gripper `yaml:"gripper"`
 }
 
 // Default returns the built-in arm: ik.DefaultModel with uncalibrated
@@ -101,6 +104,7 @@ func (a Arm) WithDefaults() Arm {
 	if a.Motion.GripperSpeedPerS == 0 {
 		a.Motion.GripperSpeedPerS = DefaultGripperSpeed
 	}
+	a.Gripper = a.Gripper.withDefaults()
 	return a
 }
 
@@ -128,6 +132,7 @@ func Parse(data []byte) (Arm, error) {
 		Kinematics yaml.Node          `yaml:"kinematics"`
 		Servos     servo.Calibrations `yaml:"servos"`
 		Motion     Motion             `yaml:"motion"`
+		Gripper    Gripper            `yaml:"gripper"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -135,7 +140,7 @@ func Parse(data []byte) (Arm, error) {
 	case errors.Is(err, io.EOF):
 		return Arm{}, errors.New("the file is empty; it needs name, kinematics and servos (see config/arm.yaml)")
 	case err != nil:
-		return Arm{}, fmt.Errorf("%w (known top-level keys: name, kinematics, servos, motion)", err)
+		return Arm{}, fmt.Errorf("%w (known top-level keys: name, kinematics, servos, motion, gripper)", err)
 	}
 	m, err := ik.ParseArmKinematics(data)
 	if err != nil {
@@ -145,7 +150,7 @@ func Parse(data []byte) (Arm, error) {
 		return Arm{}, fmt.Errorf("servos: missing; list one entry per joint %q plus %q, with channel and pulse range (see config/arm.yaml)",
 			jointNames(m), servo.GripperJoint)
 	}
-	a := Arm{Name: raw.Name, Kinematics: m, Servos: raw.Servos, Motion: raw.Motion}.WithDefaults()
+	a := Arm{Name: raw.Name, Kinematics: m, Servos: raw.Servos, Motion: raw.Motion, Gripper: raw.Gripper}.WithDefaults()
 	if err := a.Validate(); err != nil {
 		return Arm{}, err
 	}
@@ -168,6 +173,7 @@ func (a Arm) Validate() error {
 		return errors.Join(append(errs, err)...)
 	}
 	errs = append(errs, a.Motion.validate()...)
+	errs = append(errs, a.Gripper.validate(jointNames(a.Kinematics))...)
 	if _, _, err := a.limits(); err != nil {
 		return errors.Join(append(errs, err)...)
 	}

@@ -6,6 +6,7 @@ from geometry_msgs.msg import PointStamped
 from rcl_interfaces.msg import ParameterType
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
+from std_msgs.msg import Bool
 from std_srvs.srv import SetBool, Trigger
 
 from aether_msgs.msg import CommandAck, LinkState
@@ -50,10 +51,22 @@ def test_home_stop_reconnect(connected, peer):
     refused = peer.spin_until(lambda: next((a for a in acks if a.source == "/aether/target"), None), what="a target ack")
     assert refused.status == CommandAck.STATUS_ERROR and refused.code == "estop", refused.message
 
+    # home does not clear a latched stop (docs/protocol.md §8): it is refused until a reset.
     r = call(peer, Trigger, "/aether_bridge/home")
     assert r.success
     home = peer.spin_until(lambda: next((a for a in acks if a.source == "/aether_bridge/home"), None), what="the home ack")
-    assert home.status == CommandAck.STATUS_OK, home.message
+    assert home.status == CommandAck.STATUS_ERROR and home.code == "estop" and "reset first" in home.message, home.message
+
+    # The bridge latched the stop, so its reset (/aether/estop false) clears it; then home works.
+    estop = peer.node.create_publisher(Bool, "/aether/estop", 10)
+    peer.spin_until(lambda: estop.get_subscription_count() > 0, what="the bridge's estop subscription")
+    estop.publish(Bool(data=False))
+    reset = peer.spin_until(lambda: next((a for a in acks if a.source == "/aether/estop"), None), what="the reset ack")
+    assert reset.status == CommandAck.STATUS_OK, reset.message
+    r = call(peer, Trigger, "/aether_bridge/home")
+    assert r.success
+    peer.spin_until(lambda: next((a for a in acks if a.source == "/aether_bridge/home" and a.status == CommandAck.STATUS_OK), None),
+                           what="the home ack after the reset")
 
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     before = peer.spin_until(lambda: states[-1] if states else None, what="the latched link state").reconnects

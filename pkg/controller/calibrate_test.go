@@ -172,7 +172,7 @@ func TestServoStopStillHalts(t *testing.T) {
 	}
 	other := h.dial() // stop needs no lease
 	wantOK(t, other.do(`{"type":"stop"}`), "Stopped")
-	wantCode(t, c.do(line(p0+60)), protocol.CodeEstop, "send home or reset before moving a servo")
+	wantCode(t, c.do(line(p0+60)), protocol.CodeEstop, "send reset first, then move the servo")
 	if got := h.sim.RawPulses()[1]; got != p0+30 {
 		t.Fatalf("servo at %d µs after stop, want it held at %d", got, p0+30)
 	}
@@ -180,8 +180,8 @@ func TestServoStopStillHalts(t *testing.T) {
 	if got := h.sim.RawPulses()[1]; got != p0+30 || !h.srv.State().Estopped {
 		t.Fatalf("stop during calibration: servo %d µs, state %+v", got, h.srv.State())
 	}
-	// reset clears the latch and stays in calibration.
-	wantOK(t, c.do(`{"type":"reset"}`), "Reset")
+	// The stopper resets the latch; calibration goes on.
+	wantOK(t, other.do(`{"type":"reset"}`), "Reset")
 	if r := c.doServo(line(p0 + 60)); r.Status != protocol.StatusOK {
 		t.Fatalf("servo after reset: %+v", r)
 	}

@@ -48,9 +48,11 @@ func (m *motion) stop() {
 	}
 	now := m.s.clock.Now()
 	if !m.estopped {
-		m.log.Warn("stop: holding position; commands are refused until home or reset")
+		m.log.Warn("stop: holding position; commands are refused until reset")
 	}
-	m.estopped = true
+	for _, w := range waiters {
+		m.latchStop(w.sess)
+	}
 	copy(m.target, m.cur)
 	m.gripTarget = m.grip
 	if m.wd == protocol.WatchdogParking {

@@ -12,7 +12,7 @@ type opKind int
 
 const (
 	opCommand   opKind = iota // move to joints (and gripper)
-	opHome                    // clear the stop latch, move to the home pose
+	opHome                    // move to the home pose
 	opReset                   // clear the stop latch, stay put
 	opLeave                   // the session closed or became a monitor: drop its lease
 	opServo                   // drive one servo with a raw pulse (calibration)
@@ -66,8 +66,9 @@ type motion struct {
 	grip, gripTarget  float64
 	vel               float64 // joint speed of the current move, rad/s
 	estopped          bool
-	released          bool   // pulses off
-	wd                string // protocol.Watchdog*
+	stoppers          []*session // who sent stop while latched (docs/protocol.md §8)
+	released          bool       // pulses off
+	wd                string     // protocol.Watchdog*
 	holdSince         time.Time
 	parkedSince       time.Time
 	lease             *session
@@ -188,6 +189,18 @@ func (m *motion) handle(o *op) {
 }
 
 func (m *motion) decide(o *op, now time.Time) protocol.Response {
+	if o.kind == opReset && m.estopped {
+		// Clearing a stop moves nothing, so it needs no lease; it needs
+		// to come from whoever latched it.
+		if resp, late := expired(o, now); late {
+			return resp
+		}
+		if ok, by := m.mayReset(o.sess); !ok {
+			return protocol.Fail(o.id, protocol.CodeEstop, "the stop was latched by %s: only that client may reset it (any control client may once it has disconnected)", by)
+		}
+		m.clearStop(o.sess, now)
+		return protocol.OK(o.id, "Reset")
+	}
 	if m.lease != nil && m.lease != o.sess {
 		if !m.takeover(o.sess, now) {
 			return protocol.Fail(o.id, protocol.CodeBusy, "another client holds control (%s): wait until it disconnects", m.lease.describe())
@@ -195,18 +208,20 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 	}
 	if o.kind == opServo {
 		if m.estopped {
-			return protocol.Fail(o.id, protocol.CodeEstop, "stopped: send home or reset before moving a servo")
+			return m.latched(o, "move the servo")
 		}
 		if resp, ok := m.checkServo(o); !ok {
 			return resp
 		}
 	}
-	if o.kind == opCommand && m.estopped {
-		return protocol.Fail(o.id, protocol.CodeEstop, "stopped: send home or reset before new commands")
+	switch {
+	case o.kind == opCommand && m.estopped:
+		return m.latched(o, "send new commands")
+	case o.kind == opHome && m.estopped:
+		return m.latched(o, "home")
 	}
-	if late := now.Sub(o.recvAt); o.ttl > 0 && late > o.ttl {
-		return protocol.Fail(o.id, protocol.CodeExpired, "%s expired: it would start %d ms after it was received, later than its ttl_ms %d; send it again",
-			o.kind, late.Milliseconds(), o.ttl.Milliseconds())
+	if resp, late := expired(o, now); late {
+		return resp
 	}
 	if m.lease == nil {
 		m.lease = o.sess
@@ -227,19 +242,11 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		m.engage(now, m.maxVel)
 		return protocol.OK(o.id, protocol.MessageCommandReceived)
 	case opHome:
-		if m.estopped {
-			m.log.Info("home clears the stop")
-		}
-		m.estopped = false
 		m.endCalibration("home")
 		copy(m.target, m.home)
 		m.engage(now, m.maxVel)
 		return protocol.OK(o.id, "Homing")
 	default: // opReset
-		if m.estopped {
-			m.log.Info("reset clears the stop; the arm stays where it halted")
-		}
-		m.estopped = false
 		copy(m.target, m.cur)
 		m.gripTarget = m.grip
 		if !m.released {
@@ -247,4 +254,13 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		}
 		return protocol.OK(o.id, "Reset")
 	}
+}
+
+// expired is the reply to o when it would start later than its ttl_ms.
+func expired(o *op, now time.Time) (protocol.Response, bool) {
+	if late := now.Sub(o.recvAt); o.ttl > 0 && late > o.ttl {
+		return protocol.Fail(o.id, protocol.CodeExpired, "%s expired: it would start %d ms after it was received, later than its ttl_ms %d; send it again",
+			o.kind, late.Milliseconds(), o.ttl.Milliseconds()), true
+	}
+	return protocol.Response{}, false
 }

@@ -231,7 +231,7 @@ func TestRolesAndLease(t *testing.T) {
 	wantOK(t, m.do(`{"type":"stop"}`), "Stopped")
 	wantCode(t, a.do(seedLine), protocol.CodeEstop)
 	wantOK(t, b.do(`{"type":"stop"}`), "Stopped")
-	wantOK(t, a.do(`{"type":"reset"}`), "Reset")
+	wantOK(t, b.do(`{"type":"reset"}`), "Reset") // b sent stop: it may reset without the lease
 	wantOK(t, a.do(seedLine), protocol.MessageCommandReceived)
 
 	// Becoming a monitor gives the lease up.
@@ -379,7 +379,7 @@ func TestDedupeCacheEvictsOldest(t *testing.T) {
 }
 
 // TestStopLatchHoldsThroughWatchdog: while stop is latched the watchdog
-// only holds (no parking, no release); home clears it and goes home.
+// only holds (no parking, no release); home is refused until a reset.
 func TestStopLatchHoldsThroughWatchdog(t *testing.T) {
 	h := newHarness(t, Config{Watchdog: 100 * time.Millisecond, ParkAfter: 200 * time.Millisecond, ReleaseAfter: 100 * time.Millisecond})
 	c := h.dial()
@@ -392,6 +392,11 @@ func TestStopLatchHoldsThroughWatchdog(t *testing.T) {
 	if st.Watchdog != protocol.WatchdogHold || !st.Estopped || !sameJoints(jointsDeg(st), halted, 0) || h.sim.Released() {
 		t.Fatalf("latched stop: %+v, released %v; want holding where it halted", st, h.sim.Released())
 	}
+	wantCode(t, c.do(`{"type":"home"}`), protocol.CodeEstop, "send reset first, then home")
+	if st := h.srv.State(); !st.Estopped || st.Moving {
+		t.Fatalf("home while latched changed the state: %+v", st)
+	}
+	wantOK(t, c.do(`{"type":"reset"}`), "Reset")
 	wantOK(t, c.do(`{"type":"home"}`), "Homing")
 	for i := 0; h.srv.State().Moving; i++ { // pings keep the watchdog ok
 		if i == 100 {

@@ -81,7 +81,7 @@ func TestRequestTypes(t *testing.T) {
 			}
 		}},
 		{`{"type":"command","id":12,"x":120,"y":35.5,"z":210}`, func(t *testing.T, r protocol.Response) {
-			wantCode(t, r, protocol.CodeEstop, "home or reset")
+			wantCode(t, r, protocol.CodeEstop, "send reset first")
 		}},
 		{`{"type":"reset","id":3}`, func(t *testing.T, r protocol.Response) { wantOK(t, r, "Reset") }},
 		{`{"type":"home"}`, func(t *testing.T, r protocol.Response) { wantOK(t, r, "Homing") }},

@@ -401,11 +401,12 @@ func (s *Server) state() protocol.State {
 }
 
 // requestStop asks the motion loop to halt at once, ahead of queued
-// requests. It never blocks.
-func (s *Server) requestStop(id protocol.ID) *result {
+// requests, on behalf of sess (which then may reset the stop). It never
+// blocks.
+func (s *Server) requestStop(id protocol.ID, sess *session) *result {
 	r := newResult()
 	s.stopMu.Lock()
-	s.stopWaiters = append(s.stopWaiters, stopWaiter{id: id, res: r})
+	s.stopWaiters = append(s.stopWaiters, stopWaiter{id: id, res: r, sess: sess})
 	s.stopMu.Unlock()
 	select {
 	case s.stopNotify <- struct{}{}:
@@ -486,6 +487,7 @@ func (r *result) resolveWith(resp protocol.Response, servos *ServoReport) {
 }
 
 type stopWaiter struct {
-	id  protocol.ID
-	res *result
+	id   protocol.ID
+	res  *result
+	sess *session // who sent the stop
 }

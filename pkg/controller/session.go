@@ -249,7 +249,11 @@ func (c *session) handle(line []byte, now time.Time) bool {
 		c.pushEvent(&st)
 		return true
 	case protocol.TypeStop:
-		return c.enqueue(outItem{res: c.s.requestStop(req.ID)})
+		var by *session // a monitor's stop is not its to reset (docs/protocol.md §8)
+		if c.role != protocol.RoleMonitor {
+			by = c
+		}
+		return c.enqueue(outItem{res: c.s.requestStop(req.ID, by)})
 	default: // command, home, reset
 		return c.motionRequest(&req, now)
 	}

@@ -37,7 +37,7 @@ func (n *Node) createServices() error {
 		}},
 		{ServiceStop, func() (bool, string) {
 			id := n.core.Stop(source(ServiceStop))
-			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until ~/home or a reset", idString(id))
+			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until a reset (%s false)", idString(id), TopicEstop)
 		}},
 		{ServiceReconnect, func() (bool, string) {
 			l := n.link.Load()

@@ -13,9 +13,28 @@ const link = {
   token: null, // kept in memory only: never in a URL, storage or a log
   needToken: false,
   retryMs: 500,
-  client: 'panel-' + Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join(''),
+  client: panelName(),
   caps: [],
 };
+
+// panelName is this tab's hello client name. It survives a reload of the
+// page (sessionStorage is per tab), so a STOP pressed here can still be reset
+// from here after a reload: the controller lets only the client that latched
+// a stop reset it (docs/protocol.md §8).
+function panelName() {
+  const key = 'aether-panel-client';
+  let name = null;
+  try {
+    name = sessionStorage.getItem(key);
+  } catch (e) { /* storage disabled: a fresh name per load */ }
+  if (!name) {
+    name = 'panel-' + Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+    try {
+      sessionStorage.setItem(key, name);
+    } catch (e) { /* as above */ }
+  }
+  return name;
+}
 
 // Arm: the latest state and the jog target.
 const arm = { state: null, target: null, gripper: 0, inflight: false, lastSend: 0, jogging: false };
@@ -172,7 +191,7 @@ function renderState(st) {
   }
   const banner = $('banner');
   banner.hidden = !st.estopped;
-  banner.textContent = st.estopped ? 'STOPPED — press Home or Reset to move again' : '';
+  banner.textContent = st.estopped ? 'STOPPED — press Reset to move again (only the client that pressed STOP may reset it)' : '';
 }
 
 // Jog pads: pointer events, spring back to the centre on release.

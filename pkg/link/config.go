@@ -22,6 +22,7 @@ const (
 	DefaultBackoffMax        = 2 * time.Second
 	DefaultBackoffJitter     = 0.2
 	DefaultMaxTargetAge      = 500 * time.Millisecond
+	DefaultMaxCommandAge     = time.Second
 	DefaultQueueSize         = 64
 	DefaultMaxInFlight       = 4
 	DefaultBusyGrace         = time.Second
@@ -60,6 +61,11 @@ type Config struct {
 	// dropped, never sent or replayed; in v1 mode it is sent with ttl_ms =
 	// the age it has left. Zero means DefaultMaxTargetAge (500ms).
 	MaxTargetAge time.Duration
+	// MaxCommandAge: a discrete command, home or reset (Send) older than
+	// this is dropped, never sent or re-sent; it is sent with ttl_ms = the
+	// age it has left, so the controller refuses it too once it is late.
+	// Stop and status are exempt. Zero means DefaultMaxCommandAge (1s).
+	MaxCommandAge time.Duration
 	// QueueSize is the discrete-command FIFO capacity, in commands. Zero
 	// means DefaultQueueSize (64).
 	QueueSize int
@@ -109,6 +115,7 @@ func (c Config) withDefaults() Config {
 	setDur(&c.BackoffInitial, DefaultBackoffInitial)
 	setDur(&c.BackoffMax, DefaultBackoffMax)
 	setDur(&c.MaxTargetAge, DefaultMaxTargetAge)
+	setDur(&c.MaxCommandAge, DefaultMaxCommandAge)
 	setDur(&c.BusyGrace, DefaultBusyGrace)
 	if c.BackoffJitter == 0 {
 		c.BackoffJitter = DefaultBackoffJitter
@@ -156,6 +163,7 @@ func (c Config) Validate() error {
 		{"BackoffInitial", c.BackoffInitial, DefaultBackoffInitial},
 		{"BackoffMax", c.BackoffMax, DefaultBackoffMax},
 		{"MaxTargetAge", c.MaxTargetAge, DefaultMaxTargetAge},
+		{"MaxCommandAge", c.MaxCommandAge, DefaultMaxCommandAge},
 		{"BusyGrace", c.BusyGrace, DefaultBusyGrace},
 	} {
 		if d.v < 0 {
@@ -177,8 +185,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// hello returns the hello request for this configuration.
-func (c *Config) hello(id protocol.ID) protocol.Request {
+// hello returns the hello request for this configuration;
+// resume asks the controller to give back the control lease this client
+// held on its previous connection.
+func (c *Config) hello(id protocol.ID, resume bool) protocol.Request {
 	v := protocol.Version
-	return protocol.Request{Type: protocol.TypeHello, ID: id, Version: &v, Client: c.ClientName, Role: protocol.RoleControl, Token: c.Token}
+	return protocol.Request{Type: protocol.TypeHello, ID: id, Version: &v, Client: c.ClientName, Role: protocol.RoleControl, Token: c.Token, Resume: resume}
 }

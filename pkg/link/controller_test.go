@@ -134,7 +134,7 @@ func TestRealControllerSession(t *testing.T) {
 		t.Fatalf("ServerInfo %+v", si)
 	}
 
-	t1 := l.SetTarget(link.Target{X: 150, Y: 0, Z: 200, Gripper: 0})
+	t1 := l.SetTarget(link.Target{X: 150, Y: 0, Z: 200, Gripper: gp(0)})
 	g := mustSend(t, l, gripperCmd(1))
 	for _, id := range []protocol.ID{t1, g} {
 		if res := rec.one(t, id); !res.OK() || res.Response.Message != protocol.MessageCommandReceived {
@@ -155,7 +155,7 @@ func TestRealControllerSession(t *testing.T) {
 	if res := rec.one(t, r); !res.OK() {
 		t.Fatalf("reset: %+v", res)
 	}
-	t3 := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: 0.5})
+	t3 := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: gp(0.5)})
 	if res := rec.one(t, t3); !res.OK() {
 		t.Fatalf("target after reset: %+v", res)
 	}
@@ -243,6 +243,7 @@ func TestRealControllerFaultProxy(t *testing.T) {
 	cfg.AckTimeout = 800 * time.Millisecond
 	cfg.HeartbeatInterval = 100 * time.Millisecond
 	cfg.MaxTargetAge = 5 * time.Second
+	cfg.MaxCommandAge = 5 * time.Second
 	cfg.Subscribe = true
 	cfg.Logger = slog.New(logs) // counts the link's busy retries
 	l := newLink(t, cfg)
@@ -253,7 +254,7 @@ func TestRealControllerFaultProxy(t *testing.T) {
 	burst := func(k int) {
 		for range k {
 			n++
-			targets = append(targets, l.SetTarget(link.Target{X: 100 + float64(n%50), Y: 10, Z: 200, Gripper: 0.5}))
+			targets = append(targets, l.SetTarget(link.Target{X: 100 + float64(n%50), Y: 10, Z: 200, Gripper: gp(0.5)}))
 			if n%3 == 0 {
 				must = append(must, mustSend(t, l, gripperCmd(float64(n%2))))
 			}

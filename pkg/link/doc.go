@@ -6,7 +6,10 @@
 //   - Stop jumps ahead of everything, ignores the pipelining window, and is
 //     re-sent (same id) after every connection loss until it is answered.
 //   - Discrete commands (Send: gripper changes, home, reset, status) go
-//     through a FIFO that never drops; a full FIFO is ErrQueueFull.
+//     through a FIFO; a full FIFO is ErrQueueFull. Command, home and reset
+//     expire Config.MaxCommandAge after Send (ErrCommandExpired): never
+//     written or re-sent later, and written with ttl_ms = the time left, so
+//     the controller refuses them too if they arrive late.
 //   - Targets (SetTarget) go through a latest-wins slot: a newer target
 //     replaces an unsent older one, and a target older than
 //     Config.MaxTargetAge is dropped, never sent or replayed.
@@ -38,8 +41,15 @@
 // our previous connection. Stop is never deduplicated by the controller,
 // but a repeated stop is harmless.
 //
+// Control lease: when the last state the controller pushed named this
+// client as the lease holder, the next hello says "resume", so a reconnect
+// (a drop, or Reconnect) never leaves an idle arm without its holder.
+//
 // Legacy mode: if the server answers hello with an error that has no code
 // (a plain seed-protocol server replies "Invalid command"), the link talks
 // the lab's seed protocol on that connection: no hello, ping or ids,
 // "gripper":"open"/"close", one request in flight, replies matched by order.
+// A seed server needs x, y, z and gripper in every command: what a command
+// lacks is filled in from what the link last sent to that server (a
+// gripper change before any target is ErrNeedsPosition).
 package link

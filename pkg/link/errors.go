@@ -21,7 +21,11 @@ var (
 	// ErrReplaced: a newer target took this target's place before it was answered.
 	ErrReplaced = &Error{"superseded", "target replaced by a newer one"}
 	// ErrTargetExpired: the target grew older than MaxTargetAge before it could be (re)sent.
-	ErrTargetExpired = &Error{"expired", "target older than MaxTargetAge: dropped, not sent"}
+	ErrTargetExpired = &Error{"expired", "the controller was unreachable: the target was not sent before its deadline, and never will be"}
+	// ErrCommandExpired: a discrete command grew older than MaxCommandAge before it could be (re)sent.
+	ErrCommandExpired = &Error{"expired", "the controller was unreachable: the command was not sent before its deadline, and never will be"}
+	// ErrNeedsPosition: a gripper-only command for a seed-protocol server, which needs a position, before any target was sent to it.
+	ErrNeedsPosition = &Error{"missing_field", "the seed-protocol controller needs a position with every command: send a target before changing the gripper"}
 	// ErrAckTimeout: no reply within AckTimeout; the connection was dropped.
 	ErrAckTimeout = &Error{"ack_timeout", "no reply within AckTimeout"}
 	// ErrConnLost: the connection dropped before the reply and the request is not re-sent.

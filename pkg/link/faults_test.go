@@ -58,7 +58,7 @@ func TestAckTimeoutResendsSameID(t *testing.T) {
 
 	srv.SetMode(fakectl.ModeLoseReplies) // executes, but the reply never comes
 	gid := mustSend(t, l, gripperCmd(1))
-	tid := l.SetTarget(link.Target{X: 150, Z: 200, Gripper: 1})
+	tid := l.SetTarget(link.Target{X: 150, Z: 200, Gripper: gp(1)})
 	waitFor(t, 10*time.Second, "the command written twice", func() bool { return linesWith(srv, gid) >= 2 })
 	if rec.has(gid) {
 		t.Fatalf("ack timeout settled a request that is still being re-sent: %+v", rec.of(gid))

@@ -43,6 +43,7 @@ func (r *recorder) config(addr string) link.Config {
 		BackoffInitial:    5 * time.Millisecond,
 		BackoffMax:        40 * time.Millisecond,
 		MaxTargetAge:      2 * time.Second,
+		MaxCommandAge:     2 * time.Second,
 		ClientName:        "link_test",
 		Logger:            testLogger(),
 		OnResult: func(res link.Result) {
@@ -198,3 +199,6 @@ func mustSend(t *testing.T, l *link.Link, r protocol.Request) protocol.ID {
 	}
 	return id
 }
+
+// gp returns a pointer to a gripper value.
+func gp(v float64) *float64 { return &v }

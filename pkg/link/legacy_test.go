@@ -21,7 +21,7 @@ func TestLegacySeedServer(t *testing.T) {
 		t.Fatal("ServerInfo set in legacy mode")
 	}
 
-	tid := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: 0})
+	tid := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: gp(0)})
 	gid := mustSend(t, l, gripperCmd(0.7))
 	for _, id := range []protocol.ID{tid, gid} {
 		res := rec.one(t, id)

@@ -28,8 +28,9 @@ type Link struct {
 	wake      chan struct{} // cap 1: new work for the writer
 	reconnect chan struct{} // cap 1: Reconnect was called
 
-	server    atomic.Pointer[protocol.ServerInfo]
-	inflightN atomic.Int64 // len(inflight), for Metrics
+	server      atomic.Pointer[protocol.ServerInfo]
+	inflightN   atomic.Int64 // len(inflight), for Metrics
+	heldControl atomic.Bool  // the last state seen named us as the control lease holder
 
 	mu     sync.Mutex // guards the fields below
 	closed bool
@@ -41,6 +42,7 @@ type Link struct {
 	// Owned by the run goroutine.
 	inflight []*entry // written, not answered, in write order
 	resend   []*entry // discrete requests from a lost connection, re-sent first with the same id
+	legacy   legacyMemory
 }
 
 // New fills in defaults, validates cfg and starts connecting in the
@@ -69,17 +71,22 @@ func New(cfg Config) (*Link, error) {
 // SetTarget puts t in the latest-wins slot, replacing an unsent older
 // target (whose Result is then ErrReplaced), and returns the id t's Result
 // will carry. An invalid target (non-finite coordinates, gripper outside
-// 0..1) gets an error Result at once and is not sent. After Close it
+// 0..1) gets an error Result at once and is not sent. A target never
+// older than MaxTargetAge is written; a staler one gets ErrTargetExpired. After Close it
 // returns the zero ID and nothing is reported.
 func (l *Link) SetTarget(t Target) protocol.ID {
 	now := time.Now()
 	if t.Created.IsZero() {
 		t.Created = now
 	}
-	g := protocol.Gripper(t.Gripper)
+	var g *protocol.Gripper
+	if t.Gripper != nil {
+		v := protocol.Gripper(*t.Gripper)
+		g = &v
+	}
 	id, seq := nextID()
-	e := &entry{id: id, seq: seq, kind: KindTarget, created: t.Created, req: protocol.Request{
-		Type: protocol.TypeCommand, ID: id, X: &t.X, Y: &t.Y, Z: &t.Z, Gripper: &g,
+	e := &entry{id: id, seq: seq, kind: KindTarget, created: t.Created, expires: t.Created.Add(l.cfg.MaxTargetAge), req: protocol.Request{
+		Type: protocol.TypeCommand, ID: id, X: &t.X, Y: &t.Y, Z: &t.Z, Gripper: g,
 	}}
 
 	l.mu.Lock()
@@ -102,9 +109,12 @@ func (l *Link) SetTarget(t Target) protocol.ID {
 
 // Send queues a discrete request (command, home, reset, status, ping; stop
 // is handled like Stop) in the FIFO and returns the id its Result will
-// carry. Any id in r is replaced by a fresh one. A command must carry x, y,
-// z and gripper. Errors: invalid requests (wrapping a *protocol.Error that
-// names the field), ErrQueueFull, ErrClosed; nothing is queued then.
+// carry. Any id in r is replaced by a fresh one. A command carries x, y
+// and z, or none of them and a gripper (a gripper change that keeps the
+// arm's target). Command, home and reset expire MaxCommandAge after Send:
+// never written later, they then get ErrCommandExpired. Errors: invalid
+// requests (wrapping a *protocol.Error that names the field),
+// ErrQueueFull, ErrClosed; nothing is queued then.
 func (l *Link) Send(r protocol.Request) (protocol.ID, error) {
 	if err := checkRequest(&r); err != nil {
 		return "", fmt.Errorf("link: Send: %w", err)
@@ -117,7 +127,11 @@ func (l *Link) Send(r protocol.Request) (protocol.ID, error) {
 	}
 	id, seq := nextID()
 	r.ID = id
-	e := &entry{id: id, seq: seq, kind: KindDiscrete, req: r, created: time.Now()}
+	now := time.Now()
+	e := &entry{id: id, seq: seq, kind: KindDiscrete, req: r, created: now}
+	if expires(r.Type) {
+		e.expires = now.Add(l.cfg.MaxCommandAge)
+	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -197,7 +211,7 @@ func (l *Link) finishLocked(e *entry, err error) {
 // counts failures in Metrics.Errors. l.mu must be held.
 func (l *Link) finishWith(e *entry, resp protocol.Response, err error, rtt time.Duration) {
 	if err != nil || resp.Status != protocol.StatusOK {
-		if err == nil || !(errors.Is(err, ErrReplaced) || errors.Is(err, ErrTargetExpired)) {
+		if err == nil || !(errors.Is(err, ErrReplaced) || errors.Is(err, ErrTargetExpired) || errors.Is(err, ErrCommandExpired)) {
 			l.m.errors++
 		}
 	}
@@ -214,10 +228,17 @@ func checkTarget(t Target) *protocol.Error {
 			return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("target %s is %v: use a finite number of millimetres", f.name, f.v)}
 		}
 	}
-	if !(t.Gripper >= 0 && t.Gripper <= 1) {
-		return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("target Gripper is %v: use a number from 0 (open) to 1 (closed)", t.Gripper)}
+	if g := t.Gripper; g != nil && !(*g >= 0 && *g <= 1) {
+		return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("target gripper is %v: use a number from 0 (open) to 1 (closed)", *g)}
 	}
 	return nil
+}
+
+// expires reports whether requests of type t get a deadline (MaxCommandAge):
+// those that move the arm or clear its stop. A late stop is safe and a
+// status harmless, so they have none.
+func expires(t protocol.Type) bool {
+	return t == protocol.TypeCommand || t == protocol.TypeHome || t == protocol.TypeReset
 }
 
 // checkRequest rejects what Send must not queue.
@@ -237,14 +258,14 @@ func checkRequest(r *protocol.Request) *protocol.Error {
 				return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("command field %q is %v: use a finite number of millimetres", f.name, *f.v)}
 			}
 		}
-		if r.Gripper == nil {
-			missing = append(missing, "gripper")
+		gripperOnly := len(missing) == 3 && r.Gripper != nil
+		if len(missing) > 0 && !gripperOnly {
+			return &protocol.Error{Code: protocol.CodeMissingField, Message: fmt.Sprintf("command is missing %q: a command carries x, y and z (mm), or none of them and a gripper (0 open..1 closed) to change only the gripper", missing)}
 		}
-		if len(missing) > 0 {
-			return &protocol.Error{Code: protocol.CodeMissingField, Message: fmt.Sprintf("command is missing %q: every command line carries x, y, z (mm) and gripper (0 open..1 closed), as in the seed format", missing)}
-		}
-		if g := float64(*r.Gripper); !(g >= 0 && g <= 1) {
-			return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("command field \"gripper\" is %v: use a number from 0 (open) to 1 (closed)", g)}
+		if r.Gripper != nil {
+			if g := float64(*r.Gripper); !(g >= 0 && g <= 1) {
+				return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("command field \"gripper\" is %v: use a number from 0 (open) to 1 (closed)", g)}
+			}
 		}
 		if r.TTLms != nil && *r.TTLms <= 0 {
 			return &protocol.Error{Code: protocol.CodeOutOfRange, Message: fmt.Sprintf("command field \"ttl_ms\" is %d: use a number of milliseconds greater than 0, or nil for no limit", *r.TTLms)}

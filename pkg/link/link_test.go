@@ -49,7 +49,7 @@ func TestV1HelloTargetsAndDiscrete(t *testing.T) {
 		t.Fatalf("ServerInfo = %+v, want the hello payload", si)
 	}
 
-	tid := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: 0})
+	tid := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: gp(0)})
 	res := rec.one(t, tid)
 	if !res.OK() || res.Kind != link.KindTarget || res.RTT <= 0 || res.Response.Message != protocol.MessageCommandReceived {
 		t.Fatalf("target result %+v", res)
@@ -71,8 +71,9 @@ func TestV1HelloTargetsAndDiscrete(t *testing.T) {
 	if res := rec.one(t, gid); !res.OK() || res.Kind != link.KindDiscrete {
 		t.Fatalf("gripper result %+v", res)
 	}
-	if _, ok := lineWith(t, srv, gid)["ttl_ms"]; ok {
-		t.Error("discrete command got a ttl_ms it was not given")
+	// A gripper change carries what is left of its deadline, like a target.
+	if ttl, _ := lineWith(t, srv, gid)["ttl_ms"].(float64); ttl <= 0 || ttl > float64(cfg.MaxCommandAge.Milliseconds()) {
+		t.Errorf("gripper command ttl_ms %v, want its remaining deadline in (0, %d]", ttl, cfg.MaxCommandAge.Milliseconds())
 	}
 
 	sid := mustSend(t, l, protocol.Request{Type: protocol.TypeStatus})
@@ -125,8 +126,7 @@ func TestSendRejectsBadRequests(t *testing.T) {
 	waitState(t, l, link.StateConnected)
 
 	nan := math.NaN()
-	noGrip := gripperCmd(0)
-	noGrip.Gripper = nil
+	nothing := protocol.Request{Type: protocol.TypeCommand}
 	noZ := gripperCmd(0)
 	noZ.Z = nil
 	nanX := gripperCmd(0)
@@ -142,7 +142,7 @@ func TestSendRejectsBadRequests(t *testing.T) {
 		code protocol.Code
 		want string
 	}{
-		{"no gripper", noGrip, protocol.CodeMissingField, "gripper"},
+		{"nothing to do", nothing, protocol.CodeMissingField, "gripper"},
 		{"no z", noZ, protocol.CodeMissingField, `"z"`},
 		{"NaN x", nanX, protocol.CodeOutOfRange, `"x"`},
 		{"gripper 1.5", badGrip, protocol.CodeOutOfRange, "gripper"},
@@ -166,7 +166,7 @@ func TestSendRejectsBadRequests(t *testing.T) {
 	}
 
 	// Invalid targets get an error Result and never reach the wire.
-	bad := []link.Target{{X: nan}, {Y: math.Inf(1)}, {Gripper: -0.1}, {Gripper: nan}}
+	bad := []link.Target{{X: nan}, {Y: math.Inf(1)}, {Gripper: gp(-0.1)}, {Gripper: gp(nan)}}
 	var ids []protocol.ID
 	for _, tg := range bad {
 		ids = append(ids, l.SetTarget(tg))

@@ -24,7 +24,7 @@ type stream struct {
 func (s *stream) burst(k int) {
 	for range k {
 		s.n++
-		s.targets = append(s.targets, s.l.SetTarget(link.Target{X: 100 + float64(s.n%50), Y: 10, Z: 200, Gripper: 0.5}))
+		s.targets = append(s.targets, s.l.SetTarget(link.Target{X: 100 + float64(s.n%50), Y: 10, Z: 200, Gripper: gp(0.5)}))
 		if s.n%3 == 0 {
 			s.must = append(s.must, mustSend(s.t, s.l, gripperCmd(float64(s.n%2))))
 		}

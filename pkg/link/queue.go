@@ -14,24 +14,30 @@ type entry struct {
 	kind    Kind
 	req     protocol.Request // as queued, id set; ttl_ms is added per write for targets
 	created time.Time        // targets: Target.Created; others: when queued
+	expires time.Time        // never written at or after this; zero = no deadline (stop, status, ping)
 
 	sends     int       // writes so far
 	sentAt    time.Time // last write
 	deadline  time.Time // last write + AckTimeout
 	notBefore time.Time // not written again before this (retry after busy)
-	ttl       *int64    // targets: ttl_ms of the first write, kept for re-sends (the controller's duplicate check compares it)
+	ttl       *int64    // ttl_ms of the first write, kept for re-sends (the controller's duplicate check compares it)
 	lastErr   error     // why the last attempt got no reply (ack timeout), for the final Result if given up
 }
 
-// age is how old a target is at now.
+// age is how old a request is at now.
 func (e *entry) age(now time.Time) time.Duration { return now.Sub(e.created) }
+
+// expired reports whether e's deadline has passed at now.
+func (e *entry) expired(now time.Time) bool { return !e.expires.IsZero() && !now.Before(e.expires) }
 
 // next removes and returns the request to write now, or nil. Priority:
 // stops (beyond the window), then re-sends from a lost connection, the
-// discrete FIFO, the target slot. Stale targets met on the way are dropped.
+// discrete FIFO, the target slot. Requests past their deadline are dropped
+// first.
 func (l *Link) next(now time.Time, window int) *entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.expireLocked(now)
 	if len(l.stops) > 0 {
 		e := l.stops[0]
 		l.stops = l.stops[1:]
@@ -52,7 +58,6 @@ func (l *Link) next(now time.Time, window int) *entry {
 		l.queue = l.queue[1:]
 		return e
 	}
-	l.expireTargetLocked(now)
 	e := l.target
 	if e == nil || now.Before(e.notBefore) {
 		return nil
@@ -77,35 +82,65 @@ func (l *Link) retryAtLocked(now time.Time) time.Time {
 	return at
 }
 
-// expireTargetLocked drops the slot's target if it is MaxTargetAge old.
-func (l *Link) expireTargetLocked(now time.Time) {
-	e := l.target
-	if e == nil || e.age(now) < l.cfg.MaxTargetAge {
-		return
+// expireLocked gives every request waiting past its deadline (the slot's
+// target, queued and lost discrete commands) its final expired Result:
+// none of them is ever written. l.mu must be held.
+func (l *Link) expireLocked(now time.Time) {
+	if e := l.target; e != nil && e.expired(now) {
+		l.target = nil
+		l.drop(e, now, ErrTargetExpired, l.cfg.MaxTargetAge)
 	}
-	l.target = nil
+	keep := func(q []*entry) []*entry {
+		out := q[:0]
+		for _, e := range q {
+			if e.expired(now) {
+				l.drop(e, now, ErrCommandExpired, l.cfg.MaxCommandAge)
+				continue
+			}
+			out = append(out, e)
+		}
+		clear(q[len(out):])
+		return out
+	}
+	l.resend = keep(l.resend)
+	l.queue = keep(l.queue)
+}
+
+// drop finishes e as expired, saying how late it is and why it got no
+// reply before, if it was written. l.mu must be held.
+func (l *Link) drop(e *entry, now time.Time, why *Error, limit time.Duration) {
 	l.m.dropped++
-	err := fmt.Errorf("%w (%v old, MaxTargetAge %v)", ErrTargetExpired, e.age(now).Round(time.Millisecond), l.cfg.MaxTargetAge)
+	err := fmt.Errorf("%w (waited %v, deadline %v; link %s)", why, e.age(now).Round(time.Millisecond), limit, l.m.state)
 	if e.lastErr != nil {
 		err = fmt.Errorf("%w after %w", err, e.lastErr)
 	}
 	l.finishLocked(e, err)
 }
 
-func (l *Link) expireTarget(now time.Time) {
+func (l *Link) expire(now time.Time) {
 	l.mu.Lock()
-	l.expireTargetLocked(now)
+	l.expireLocked(now)
 	l.mu.Unlock()
 }
 
-// targetExpiry returns when the slot's target goes stale, or the zero time.
-func (l *Link) targetExpiry() time.Time {
+// nextExpiry returns the earliest deadline of a request waiting to be
+// written, or the zero time.
+func (l *Link) nextExpiry() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.target == nil {
-		return time.Time{}
+	var at time.Time
+	consider := func(e *entry) {
+		if e != nil && !e.expires.IsZero() && (at.IsZero() || e.expires.Before(at)) {
+			at = e.expires
+		}
 	}
-	return l.target.created.Add(l.cfg.MaxTargetAge)
+	consider(l.target)
+	for _, q := range [][]*entry{l.resend, l.queue} {
+		for _, e := range q {
+			consider(e)
+		}
+	}
+	return at
 }
 
 // requeueLost sorts out what was in flight when a connection ended: stops

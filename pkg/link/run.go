@@ -71,7 +71,7 @@ func (l *Link) backoff(d time.Duration) bool {
 	defer expire.Stop()
 	for {
 		expire.Stop()
-		if at := l.targetExpiry(); !at.IsZero() {
+		if at := l.nextExpiry(); !at.IsZero() {
 			expire.Reset(time.Until(at))
 		}
 		select {
@@ -81,9 +81,9 @@ func (l *Link) backoff(d time.Duration) bool {
 			return true
 		case <-l.reconnect:
 			return true
-		case <-l.wake: // maybe a new target: re-arm its expiry
+		case <-l.wake: // maybe a new request: re-arm the expiry
 		case now := <-expire.C:
-			l.expireTarget(now)
+			l.expire(now)
 		}
 	}
 }
@@ -91,7 +91,7 @@ func (l *Link) backoff(d time.Duration) bool {
 // connect dials, says hello and serves the connection until it ends.
 // established reports whether hello completed (which resets the backoff).
 func (l *Link) connect() (established bool, err error) {
-	l.expireTarget(time.Now())
+	l.expire(time.Now())
 	l.setState(StateConnecting, "dialing "+l.cfg.Addr)
 	d := net.Dialer{Timeout: l.cfg.DialTimeout}
 	nc, err := d.DialContext(l.ctx, "tcp", l.cfg.Addr)
@@ -115,6 +115,9 @@ func (l *Link) connect() (established bool, err error) {
 	if legacy {
 		l.setState(StateLegacy, "seed-protocol server at "+c.RemoteAddr().String())
 	} else {
+		l.mu.Lock()
+		l.legacy = legacyMemory{} // another kind of server: what a seed server was sent no longer applies
+		l.mu.Unlock()
 		l.setState(StateConnected, "hello answered by "+c.RemoteAddr().String())
 	}
 	err = l.runInner(c, legacy)
@@ -188,9 +191,16 @@ func (l *Link) fill(c *transport.Conn, legacy bool, window int, lastSend *time.T
 			e = &entry{id: id, seq: seq, kind: KindPing, req: protocol.Request{Type: protocol.TypePing, ID: id}, created: now}
 		}
 		l.mu.Lock()
+		req := l.wireRequest(e, now)
+		if legacy {
+			if err := l.legacy.complete(&req); err != nil {
+				l.finishLocked(e, err)
+				l.mu.Unlock()
+				continue
+			}
+		}
 		e.sends++
 		e.sentAt, e.deadline, e.lastErr = now, now.Add(l.cfg.AckTimeout), nil
-		req := l.wireRequest(e, now)
 		l.inflight = append(l.inflight, e)
 		l.inflightN.Store(int64(len(l.inflight)))
 		l.m.sent++
@@ -240,6 +250,16 @@ func (l *Link) nextWake(now time.Time, legacy bool, window int, lastSend time.Ti
 		if at := l.retryAtLocked(now); !at.IsZero() && at.Before(wake) {
 			wake = at
 		}
+	}
+	// A request waiting behind a full window still gets its expired
+	// Result on time.
+	for _, q := range [][]*entry{l.resend, l.queue} {
+		if len(q) > 0 && !q[0].expires.IsZero() && q[0].expires.Before(wake) {
+			wake = q[0].expires
+		}
+	}
+	if e := l.target; e != nil && !e.expires.IsZero() && e.expires.Before(wake) {
+		wake = e.expires
 	}
 	for _, e := range l.inflight {
 		if e.deadline.Before(wake) {

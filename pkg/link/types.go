@@ -9,7 +9,7 @@ import (
 // Target is a motion target for SetTarget.
 type Target struct {
 	X, Y, Z float64   // mm, arm base frame (x forward, y left, z up)
-	Gripper float64   // 0 open .. 1 closed
+	Gripper *float64  // 0 open .. 1 closed; nil keeps the gripper as it is (a seed-protocol server gets the last opening sent to it, else "open")
 	Created time.Time // when the target was produced; zero means now. Its age bounds ttl_ms and MaxTargetAge.
 }
 

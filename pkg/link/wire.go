@@ -107,18 +107,53 @@ func (l *Link) write(c *transport.Conn, req *protocol.Request, legacy bool) erro
 	return c.WriteRequest(req, l.cfg.WriteTimeout)
 }
 
-// wireRequest is e as written now: a target carries ttl_ms, the age it has
-// left, fixed at its first write. l.mu must be held.
+// wireRequest is e as written now: a request with a deadline carries
+// ttl_ms, the time it has left (or the caller's own ttl_ms if shorter),
+// fixed at its first write so a re-send is the same request. l.mu must be
+// held.
 func (l *Link) wireRequest(e *entry, now time.Time) protocol.Request {
 	req := e.req
-	if e.kind == KindTarget {
+	if !e.expires.IsZero() {
 		if e.ttl == nil {
-			ttl := max((l.cfg.MaxTargetAge - e.age(now) + time.Millisecond - 1).Milliseconds(), 1)
+			ttl := max((e.expires.Sub(now) + time.Millisecond - 1).Milliseconds(), 1)
+			if req.TTLms != nil {
+				ttl = min(ttl, *req.TTLms)
+			}
 			e.ttl = &ttl
 		}
 		req.TTLms = e.ttl
 	}
 	return req
+}
+
+// legacyMemory is what the link last sent to a seed-protocol server,
+// which needs x, y, z and gripper in every command.
+type legacyMemory struct {
+	pos     *[3]float64 // last position sent; nil before the first target
+	gripper float64     // last gripper sent; 0 (open) before the first
+}
+
+// complete fills in what a command for a seed server lacks from what was
+// last sent to it, and remembers what it sends: a gripper change keeps
+// the position the server was last given, never a guess.
+func (m *legacyMemory) complete(r *protocol.Request) error {
+	if r.Type != protocol.TypeCommand {
+		return nil
+	}
+	if r.X == nil {
+		if m.pos == nil {
+			return ErrNeedsPosition
+		}
+		p := *m.pos
+		r.X, r.Y, r.Z = &p[0], &p[1], &p[2]
+	}
+	if r.Gripper == nil {
+		g := protocol.Gripper(m.gripper)
+		r.Gripper = &g
+	}
+	m.pos = &[3]float64{*r.X, *r.Y, *r.Z}
+	m.gripper = float64(*r.Gripper)
+	return nil
 }
 
 // isLegacyHelloReply reports whether a hello error comes from a server that
@@ -133,7 +168,7 @@ func isLegacyHelloReply(r protocol.Response) bool {
 // the server speaks only the seed protocol.
 func (l *Link) handshake(c *transport.Conn) (legacy bool, err error) {
 	id, _ := nextID()
-	hello := l.cfg.hello(id)
+	hello := l.cfg.hello(id, l.heldControl.Load())
 	resp, err := l.roundTrip(c, &hello)
 	if err != nil {
 		return false, fmt.Errorf("hello: %w", err)
@@ -194,9 +229,11 @@ func (l *Link) roundTrip(c *transport.Conn, req *protocol.Request) (protocol.Res
 	}
 }
 
-// telemetry passes a reply's state on to OnTelemetry.
+// telemetry passes a reply's state on to OnTelemetry, and notes whether
+// it names us as the control lease holder (so the next hello resumes it).
 func (l *Link) telemetry(r protocol.Response) {
 	if r.State != nil {
+		l.heldControl.Store(r.State.Control == l.cfg.ClientName)
 		l.disp.postTelemetry(*r.State)
 	}
 }

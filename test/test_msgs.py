@@ -117,7 +117,7 @@ def test_fields_and_constants_match_the_contract():
     assert LinkState.get_fields_and_field_types() == {
         "header": "std_msgs/Header", "state": "uint8", "state_name": "string",
         "reason": "string", "server_name": "string", "arm": "string", "arm_hash": "string",
-        "protocol": "uint32", "sent": "uint64", "acked": "uint64", "errors": "uint64",
+        "protocol": "uint32", "control": "boolean", "watchdog": "string", "sent": "uint64", "acked": "uint64", "errors": "uint64",
         "replaced": "uint64", "dropped": "uint64", "reconnects": "uint64",
         "last_rtt": duration, "p50_rtt": duration, "p99_rtt": duration,
     }

@@ -10,14 +10,14 @@ import (
 
 // ackError is an error found by the bridge itself, with the code its ack carries.
 type ackError struct {
-	code string
+	code protocol.Code
 	msg  string
 }
 
-func (e *ackError) Error() string { return e.code + ": " + e.msg }
+func (e *ackError) Error() string { return string(e.code) + ": " + e.msg }
 
 func estopErr() error {
-	return &ackError{code: string(protocol.CodeEstop),
+	return &ackError{code: protocol.CodeEstop,
 		msg: "emergency stop is engaged: publish false on /aether/estop (or call ~/home) to release it"}
 }
 
@@ -34,18 +34,36 @@ func (c *Core) reject(source string, err error, target *ik.Point) {
 	c.publish(Ack{Source: source, Code: codeOf(err), Message: messageOf(err), Target: target})
 }
 
+// publish sends a through Outputs.Ack, marking a failure that repeats the
+// source's previous one (e.g. hand targets at 30 Hz outside the workspace)
+// so it is logged once per episode, not per frame.
+func (c *Core) publish(a Ack) {
+	c.mu.Lock()
+	if a.OK {
+		delete(c.failed, a.Source)
+	} else if a.Code != string(protocol.CodeSuperseded) {
+		a.Repeat = c.failed[a.Source] == a.Code
+		c.failed[a.Source] = a.Code
+	}
+	c.mu.Unlock()
+	c.out.Ack(a)
+}
+
 // track remembers a sent command so its Result can be routed to an ack, or
 // rejects it right away if the sink refused it. A result that arrived before
 // track ran (a fast reply on loopback) is published now.
-func (c *Core) track(source string, id protocol.ID, err error, target *ik.Point) {
+func (c *Core) track(source string, id protocol.ID, err error, p pending) {
 	if err != nil {
-		c.reject(source, err, target)
+		c.reject(source, err, p.target)
 		return
 	}
-	p := pending{source: source, target: target}
 	c.mu.Lock()
+	if p.clears {
+		c.arm.clear(id)
+	}
 	if r, early := c.early[id]; early {
 		delete(c.early, id)
+		delete(c.arm.awaiting, id)
 		c.mu.Unlock()
 		c.publish(r.ack(p))
 		return
@@ -57,6 +75,7 @@ func (c *Core) track(source string, id protocol.ID, err error, target *ik.Point)
 	// Bound memory: forget the oldest entries (their results are then dropped).
 	for len(c.pending) > c.cfg.MaxPending && len(c.order) > 0 {
 		delete(c.pending, c.order[0])
+		delete(c.arm.awaiting, c.order[0])
 		c.order = c.order[1:]
 	}
 	if len(c.order) > 2*c.cfg.MaxPending { // compact ids already answered
@@ -95,6 +114,7 @@ func (c *Core) Result(id protocol.ID, resp protocol.Response, err error, rtt tim
 		return
 	}
 	delete(c.pending, id)
+	delete(c.arm.awaiting, id)
 	c.mu.Unlock()
 	c.publish(r.ack(p))
 }
@@ -108,12 +128,12 @@ func (r result) ack(p pending) Ack {
 	case r.resp.Status == protocol.StatusOK:
 		ack.OK, ack.Message = true, r.resp.Message
 		if c := r.resp.Clamped; c != nil && ack.Target != nil {
-			ack.Target = &ik.Point{X: c.X, Y: c.Y, Z: c.Z}
+			ack.Target = metres(ik.Point{X: c.X, Y: c.Y, Z: c.Z})
 		}
 	default:
 		ack.Code, ack.Message = string(r.resp.Code), r.resp.Message
 		if ack.Code == "" { // a seed-protocol server sends no code
-			ack.Code = "error"
+			ack.Code = string(protocol.CodeError)
 		}
 	}
 	return ack
@@ -138,7 +158,7 @@ func codeOf(err error) string {
 	case errors.As(err, &ie):
 		return string(ie.Code)
 	case errors.As(err, &ae):
-		return ae.code
+		return string(ae.code)
 	case errors.As(err, &ce):
 		return ce.AckCode()
 	case errors.As(err, &pe):
@@ -154,3 +174,7 @@ func messageOf(err error) string {
 	}
 	return err.Error()
 }
+
+// Message is the user-facing text of an error the Core returned: what an
+// ack would say, without the code prefix.
+func Message(err error) string { return messageOf(err) }

@@ -9,37 +9,46 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
-// fakeSink records what the Core hands over.
+// fakeSink records what the Core hands over. It reports itself connected
+// when started.
 type fakeSink struct {
-	mu       sync.Mutex
-	n        uint64
-	targets  []ik.Point
-	grippers []float64
-	sent     []protocol.Request
-	stops    int
-	sendErr  error
+	mu      sync.Mutex
+	n       uint64
+	ev      Events
+	targets []ik.Point
+	sent    []Command
+	stops   int
+	sendErr error
 }
 
 func (s *fakeSink) next() protocol.ID { s.n++; return protocol.NumericID(s.n) }
 
-func (s *fakeSink) SetTarget(p ik.Point, g float64) (protocol.ID, error) {
+func (s *fakeSink) Start(ev Events) error {
+	s.ev = ev
+	ev.LinkState(link.StateChange{State: link.StateConnected})
+	return nil
+}
+
+func (s *fakeSink) Close() error { return nil }
+
+func (s *fakeSink) SetTarget(t Target) (protocol.ID, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.targets = append(s.targets, p)
-	s.grippers = append(s.grippers, g)
+	s.targets = append(s.targets, t.Point)
 	return s.next(), nil
 }
 
-func (s *fakeSink) Send(r protocol.Request) (protocol.ID, error) {
+func (s *fakeSink) Send(c Command) (protocol.ID, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sendErr != nil {
 		return "", s.sendErr
 	}
-	s.sent = append(s.sent, r)
+	s.sent = append(s.sent, c)
 	return s.next(), nil
 }
 
@@ -73,7 +82,7 @@ func newCore(t *testing.T, cfg Config) (*Core, *fakeSink, *ackLog) {
 		cfg.Arm = ik.DefaultModel()
 	}
 	sink, log := &fakeSink{}, &ackLog{}
-	c, err := NewCore(cfg, sink, log.add)
+	c, err := NewCore(cfg, sink, Outputs{Ack: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +119,9 @@ func TestTargetConvertsMetresToMillimetres(t *testing.T) {
 	if !a.OK || a.Source != "/aether/target" || a.ID != "1" || a.RTT != 3*time.Millisecond || a.Target == nil {
 		t.Fatalf("ack = %+v", a)
 	}
+	if *a.Target != p {
+		t.Fatalf("ack target %v, want %v in metres", *a.Target, p)
+	}
 }
 
 func TestBadTargetsAreRejectedBeforeSending(t *testing.T) {
@@ -121,7 +133,7 @@ func TestBadTargetsAreRejectedBeforeSending(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{"unknown frame", "camera", p.X, p.Y, p.Z, CodeUnknownFrame, `transform the target into "base_link"`},
+		{"unknown frame", "camera", p.X, p.Y, p.Z, string(protocol.CodeUnknownFrame), `transform the target into "base_link"`},
 		{"NaN", "", math.NaN(), p.Y, p.Z, "out_of_range", "x is NaN"},
 		{"+Inf", "", p.X, math.Inf(1), p.Z, "out_of_range", "y is +Inf"},
 		{"-Inf", "base_link", p.X, p.Y, math.Inf(-1), "out_of_range", "z is -Inf"},
@@ -154,25 +166,78 @@ func TestClampSendsTheNearestReachablePoint(t *testing.T) {
 	}
 }
 
-func TestGripperIsSentAsAFullCommandAtTheLastPosition(t *testing.T) {
+// A gripper change is a command of its own: it carries no position, so
+// the controller keeps the arm's target (a stale one can never be sent).
+func TestGripperCarriesNoPosition(t *testing.T) {
 	c, sink, _ := newCore(t, Config{})
 	p := reachable(t)
 	c.Target("/aether/target", "", p.X, p.Y, p.Z)
+	c.Home("~/home")
 	c.Gripper("/aether/gripper", 1)
-	if len(sink.sent) != 1 {
-		t.Fatalf("sent %d discrete commands, want 1", len(sink.sent))
+	if len(sink.sent) != 2 || sink.sent[1] != (Command{Kind: CommandGripper, Gripper: 1}) {
+		t.Fatalf("sent %+v, want home then a gripper change", sink.sent)
 	}
-	r := sink.sent[0]
-	if r.Type != protocol.TypeCommand || r.X == nil || r.Y == nil || r.Z == nil || r.Gripper == nil || *r.Gripper != 1 {
-		t.Fatalf("gripper request = %+v", r)
+}
+
+// While the controller is unreachable, gripper, home and reset are refused
+// at once with a message saying so; stop is kept and says so too.
+func TestCommandsAreRefusedWhileTheControllerIsUnreachable(t *testing.T) {
+	c, sink, log := newCore(t, Config{})
+	sink.ev.LinkState(link.StateChange{State: link.StateBackoff, Reason: "dial: connection refused"})
+	c.Gripper("/aether/gripper", 1)
+	if a := log.last(t); a.Code != string(protocol.CodeLinkDown) || !strings.Contains(a.Message, "controller is unreachable") {
+		t.Fatalf("gripper ack %+v", a)
 	}
-	if math.Abs(*r.X-sink.targets[0].X) > 1e-9 {
-		t.Fatalf("gripper command at x=%v, want last target x=%v", *r.X, sink.targets[0].X)
+	if _, err := c.Home("~/home"); err == nil || !strings.Contains(Message(err), "controller is unreachable") {
+		t.Fatalf("home: %v", err)
 	}
-	// The next target carries the new gripper state.
-	c.Target("/aether/target", "", p.X, p.Y, p.Z)
-	if g := sink.grippers[len(sink.grippers)-1]; g != 1 {
-		t.Fatalf("next target carries gripper %v, want 1", g)
+	if _, queued := c.Stop("~/stop"); !queued || sink.stops != 1 {
+		t.Fatalf("stop: queued %v, sink stops %d; want it kept for the reconnect", queued, sink.stops)
+	}
+	if len(sink.sent) != 0 {
+		t.Fatalf("sent %+v while unreachable", sink.sent)
+	}
+}
+
+// The arm's position is what the controller reports, and nothing reported
+// before a home is answered counts.
+func TestPositionIsTheReportedPoseNeverOneFromBeforeAHome(t *testing.T) {
+	c, _, _ := newCore(t, Config{})
+	if _, ok := c.Position(); ok {
+		t.Fatal("position known before any report")
+	}
+	c.Telemetry(protocol.State{Pose: protocol.Point{X: 220, Y: 100, Z: 80}})
+	if p, ok := c.Position(); !ok || math.Abs(p.X-0.22) > 1e-12 || math.Abs(p.Z-0.08) > 1e-12 {
+		t.Fatalf("position %v %v, want the report in metres", p, ok)
+	}
+	id, _ := c.Home("~/home")
+	c.Telemetry(protocol.State{Pose: protocol.Point{X: 220, Y: 100, Z: 80}}) // in flight before the home
+	if p, ok := c.Position(); ok {
+		t.Fatalf("position %v before the home was answered", p)
+	}
+	c.Result(id, protocol.OK(id, "Homing"), nil, time.Millisecond)
+	c.Telemetry(protocol.State{Pose: protocol.Point{X: 70, Y: 0, Z: 200}})
+	if p, ok := c.Position(); !ok || math.Abs(p.X-0.07) > 1e-12 {
+		t.Fatalf("position %v %v after the home, want (0.07, 0, 0.2)", p, ok)
+	}
+}
+
+// A refusal repeated by the same source is marked Repeat (logged once per
+// episode); an accepted command ends the episode.
+func TestRepeatedRefusalsAreMarked(t *testing.T) {
+	c, _, log := newCore(t, Config{})
+	p := reachable(t)
+	for range 3 {
+		c.Target("/aether/hand", "", 5, 0, 0.1)
+	}
+	if a := log.acks; a[0].Repeat || !a[1].Repeat || !a[2].Repeat {
+		t.Fatalf("repeat flags %v %v %v, want false true true", a[0].Repeat, a[1].Repeat, a[2].Repeat)
+	}
+	c.Target("/aether/hand", "", p.X, p.Y, p.Z)
+	c.Result(protocol.NumericID(1), protocol.OK(protocol.NumericID(1), "Command received"), nil, 0)
+	c.Target("/aether/hand", "", 5, 0, 0.1)
+	if a := log.last(t); a.Repeat {
+		t.Fatal("the first refusal after an accepted target is marked Repeat")
 	}
 }
 
@@ -205,7 +270,7 @@ func TestEstopRefusesMotionUntilReleased(t *testing.T) {
 		t.Fatalf("ack = %+v", a)
 	}
 	c.Estop("/aether/estop", false)
-	if len(sink.sent) != 1 || sink.sent[0].Type != protocol.TypeReset {
+	if len(sink.sent) != 1 || sink.sent[0].Kind != CommandReset {
 		t.Fatalf("release sent %+v, want one reset", sink.sent)
 	}
 	c.Target("/aether/target", "", p.X, p.Y, p.Z)
@@ -218,7 +283,7 @@ func TestQueueFullIsReportedAndNothingIsTracked(t *testing.T) {
 	c, sink, log := newCore(t, Config{})
 	sink.sendErr = queueFull{}
 	c.Gripper("/aether/gripper", 1)
-	if a := log.last(t); a.Code != CodeQueueFull || !strings.Contains(a.Message, "full") {
+	if a := log.last(t); a.Code != string(protocol.CodeQueueFull) || !strings.Contains(a.Message, "full") {
 		t.Fatalf("ack = %+v", a)
 	}
 	if len(c.pending) != 0 {
@@ -229,7 +294,7 @@ func TestQueueFullIsReportedAndNothingIsTracked(t *testing.T) {
 type queueFull struct{}
 
 func (queueFull) Error() string   { return "queue is full (64 commands): slow down" }
-func (queueFull) AckCode() string { return CodeQueueFull }
+func (queueFull) AckCode() string { return string(protocol.CodeQueueFull) }
 
 func TestResultErrorsCarryTheirCode(t *testing.T) {
 	c, _, log := newCore(t, Config{})
@@ -263,36 +328,32 @@ func TestPendingIsBounded(t *testing.T) {
 }
 
 func TestConfigValidateNamesTheField(t *testing.T) {
-	if _, err := NewCore(Config{Arm: ik.DefaultModel(), MaxPending: -1}, &fakeSink{}, func(Ack) {}); err == nil || !strings.Contains(err.Error(), "MaxPending") {
+	if _, err := NewCore(Config{Arm: ik.DefaultModel(), MaxPending: -1}, &fakeSink{}, Outputs{Ack: func(Ack) {}}); err == nil || !strings.Contains(err.Error(), "MaxPending") {
 		t.Fatalf("err = %v", err)
 	}
 	bad := ik.DefaultModel()
 	bad.UpperArm = 0
-	if _, err := NewCore(Config{Arm: bad}, &fakeSink{}, func(Ack) {}); err == nil || !strings.Contains(err.Error(), "upper_arm") {
+	if _, err := NewCore(Config{Arm: bad}, &fakeSink{}, Outputs{Ack: func(Ack) {}}); err == nil || !strings.Contains(err.Error(), "upper_arm") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 // instantSink answers every command synchronously, before SetTarget/Send
 // even return — as a loopback reply can.
-type instantSink struct {
-	fakeSink
-	core *Core
-}
+type instantSink struct{ fakeSink }
 
-func (s *instantSink) SetTarget(p ik.Point, g float64) (protocol.ID, error) {
-	id, _ := s.fakeSink.SetTarget(p, g)
-	s.core.Result(id, protocol.OK(id, "Command received"), nil, time.Microsecond)
+func (s *instantSink) SetTarget(t Target) (protocol.ID, error) {
+	id, _ := s.fakeSink.SetTarget(t)
+	s.ev.Result(id, protocol.OK(id, "Command received"), nil, time.Microsecond)
 	return id, nil
 }
 
 func TestResultBeforeTrackIsNotLost(t *testing.T) {
 	sink, log := &instantSink{}, &ackLog{}
-	c, err := NewCore(Config{Arm: ik.DefaultModel()}, sink, log.add)
+	c, err := NewCore(Config{Arm: ik.DefaultModel()}, sink, Outputs{Ack: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink.core = c
 	p := reachable(t)
 	c.Target("/aether/target", "", p.X, p.Y, p.Z)
 	a := log.last(t)

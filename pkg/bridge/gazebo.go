@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
@@ -26,32 +27,39 @@ type GazeboConfig struct {
 	// controller's). Must be valid.
 	Arm ik.Model
 	// Topic is where trajectories go, for ack messages. "" means
-	// "/arm_controller/joint_trajectory".
+	// DefaultTrajectoryTopic.
 	Topic string
 	// GripperJoint, when set, is appended to every trajectory with the
 	// gripper's position mapped linearly from 0 (open) to GripperClosed.
 	// "" leaves the gripper out (a separate gripper controller).
 	GripperJoint string
 	// GripperClosed is the gripper joint's position when closed, radians
-	// (or metres for a prismatic joint). 0 means 0.8.
+	// (or metres for a prismatic joint). 0 means DefaultGripperClosed.
 	GripperClosed float64
 	// MaxJointSpeed bounds joint speed, rad/s: a move's duration is its
-	// largest joint change over this. 0 means 1.5 rad/s.
+	// largest joint change over this. 0 means DefaultMaxJointSpeed.
 	MaxJointSpeed float64
 	// MinDuration is the shortest trajectory, so tiny moves are not
 	// commanded as jumps. 0 means 100 ms.
 	MinDuration time.Duration
 }
 
+// Gazebo defaults, the one place they are written (the parameters use them too).
+const (
+	DefaultTrajectoryTopic = "/arm_controller/joint_trajectory"
+	DefaultGripperClosed   = 0.8 // rad (or m)
+	DefaultMaxJointSpeed   = 1.5 // rad/s
+)
+
 func (c *GazeboConfig) setDefaults() {
 	if c.Topic == "" {
-		c.Topic = "/arm_controller/joint_trajectory"
+		c.Topic = DefaultTrajectoryTopic
 	}
 	if c.GripperClosed == 0 {
-		c.GripperClosed = 0.8
+		c.GripperClosed = DefaultGripperClosed
 	}
 	if c.MaxJointSpeed == 0 {
-		c.MaxJointSpeed = 1.5
+		c.MaxJointSpeed = DefaultMaxJointSpeed
 	}
 	if c.MinDuration == 0 {
 		c.MinDuration = 100 * time.Millisecond
@@ -73,11 +81,13 @@ func (c GazeboConfig) Validate() error {
 }
 
 // GazeboSink is the Sink of mode "gazebo": no TCP; IK runs here and every
-// command becomes a JointTrajectory. Results are reported synchronously.
+// command becomes a JointTrajectory. Results are reported synchronously,
+// and the commanded joints are reported as the arm's state (the trajectory
+// controller reports nothing back to the bridge).
 type GazeboSink struct {
 	cfg     GazeboConfig
 	publish func(Trajectory) error
-	result  func(protocol.ID, protocol.Response, error, time.Duration)
+	ev      Events // set by Start
 
 	mu      sync.Mutex
 	n       uint64
@@ -85,47 +95,50 @@ type GazeboSink struct {
 	gripper float64
 }
 
-// NewGazeboSink returns a sink that publishes through publish and reports
-// each outcome through result (normally Core.Result).
-func NewGazeboSink(cfg GazeboConfig, publish func(Trajectory) error,
-	result func(protocol.ID, protocol.Response, error, time.Duration)) (*GazeboSink, error) {
+// NewGazeboSink returns a sink that publishes through publish.
+func NewGazeboSink(cfg GazeboConfig, publish func(Trajectory) error) (*GazeboSink, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &GazeboSink{cfg: cfg, publish: publish, result: result, joints: cfg.Arm.HomePose()}, nil
+	return &GazeboSink{cfg: cfg, publish: publish, joints: cfg.Arm.HomePose()}, nil
 }
 
-// SetTarget solves IK for p and publishes the trajectory.
-func (g *GazeboSink) SetTarget(p ik.Point, gripper float64) (protocol.ID, error) {
-	return g.move(&p, nil, gripper)
+// Start records where outcomes go; Gazebo is always "connected".
+func (g *GazeboSink) Start(ev Events) error {
+	g.ev = ev
+	ev.LinkState(link.StateChange{State: link.StateConnected, Reason: "gazebo mode: trajectories on " + g.cfg.Topic, At: time.Now()})
+	return nil
 }
 
-// Send handles command (a full target + gripper), home and reset.
-func (g *GazeboSink) Send(r protocol.Request) (protocol.ID, error) {
-	switch r.Type {
-	case protocol.TypeCommand:
-		if r.X == nil || r.Y == nil || r.Z == nil {
-			return "", &ackError{code: string(protocol.CodeMissingField), msg: "command needs x, y and z"}
-		}
-		g.mu.Lock()
-		grip := g.gripper
-		g.mu.Unlock()
-		if r.Gripper != nil {
-			grip = float64(*r.Gripper)
-		}
-		return g.move(&ik.Point{X: *r.X, Y: *r.Y, Z: *r.Z}, nil, grip)
-	case protocol.TypeHome:
-		g.mu.Lock()
-		grip := g.gripper
-		g.mu.Unlock()
+// Close does nothing: every outcome was reported when its command was sent.
+func (g *GazeboSink) Close() error { return nil }
+
+// SetTarget solves IK for t and publishes the trajectory.
+func (g *GazeboSink) SetTarget(t Target) (protocol.ID, error) {
+	g.mu.Lock()
+	grip := g.gripper
+	g.mu.Unlock()
+	return g.move(&t.Point, nil, grip)
+}
+
+// Send handles a gripper change (the joints stay where they were sent),
+// home and reset.
+func (g *GazeboSink) Send(c Command) (protocol.ID, error) {
+	g.mu.Lock()
+	grip, joints := g.gripper, append([]float64(nil), g.joints...)
+	g.mu.Unlock()
+	switch c.Kind {
+	case CommandGripper:
+		return g.move(nil, joints, c.Gripper)
+	case CommandHome:
 		return g.move(nil, g.cfg.Arm.HomePose(), grip)
-	case protocol.TypeReset:
+	case CommandReset:
 		id := g.nextID()
-		g.result(id, protocol.OK(id, "reset (nothing is latched in gazebo mode)"), nil, 0)
+		g.ev.Result(id, protocol.OK(id, "reset (nothing is latched in gazebo mode)"), nil, 0)
 		return id, nil
 	}
-	return "", &ackError{code: string(protocol.CodeInvalidCommand), msg: fmt.Sprintf("gazebo mode cannot send %q", r.Type)}
+	return "", &ackError{code: protocol.CodeInvalidCommand, msg: fmt.Sprintf("gazebo mode cannot send %s", c.Kind)}
 }
 
 // Stop publishes an empty trajectory, which makes the trajectory controller
@@ -184,13 +197,29 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 	id := g.nextID()
 	err = g.publish(Trajectory{JointNames: g.jointNames(), Positions: positions, Duration: d})
 	g.report(id, err, fmt.Sprintf("sent to gazebo on %s (%.2f s)", g.cfg.Topic, d.Seconds()))
+	if err == nil {
+		g.ev.Telemetry(g.state(q, gripper))
+	}
 	return id, nil
+}
+
+// state is the commanded arm as a controller would report it: degrees in
+// the model frame, the tool position by forward kinematics.
+func (g *GazeboSink) state(q []float64, gripper float64) protocol.State {
+	st := protocol.State{Gripper: gripper, Watchdog: protocol.WatchdogOff, TimeMS: time.Now().UnixMilli()}
+	for i, j := range g.cfg.Arm.Joints {
+		st.Joints = append(st.Joints, protocol.JointState{Name: j.Name, Deg: q[i] * 180 / math.Pi})
+	}
+	if p, err := g.cfg.Arm.FK(q); err == nil {
+		st.Pose = protocol.Point{X: p.X, Y: p.Y, Z: p.Z}
+	}
+	return st
 }
 
 func (g *GazeboSink) report(id protocol.ID, err error, okMsg string) {
 	if err != nil {
-		g.result(id, protocol.Response{}, fmt.Errorf("publishing on %s: %w", g.cfg.Topic, err), 0)
+		g.ev.Result(id, protocol.Response{}, fmt.Errorf("publishing on %s: %w", g.cfg.Topic, err), 0)
 		return
 	}
-	g.result(id, protocol.OK(id, okMsg), nil, 0)
+	g.ev.Result(id, protocol.OK(id, okMsg), nil, 0)
 }

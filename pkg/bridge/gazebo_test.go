@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/ik"
-	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
 type gazeboRig struct {
@@ -30,13 +29,11 @@ func newGazeboRig(t *testing.T, cfg GazeboConfig) *gazeboRig {
 		}
 		r.trajs = append(r.trajs, tr)
 		return nil
-	}, func(id protocol.ID, resp protocol.Response, err error, rtt time.Duration) {
-		r.core.Result(id, resp, err, rtt)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.core, err = NewCore(Config{Arm: cfg.Arm}, r.sink, r.log.add)
+	r.core, err = NewCore(Config{Arm: cfg.Arm}, r.sink, Outputs{Ack: r.log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +99,7 @@ func TestGazeboPublishFailureIsAnErrorAck(t *testing.T) {
 }
 
 func TestGazeboConfigValidate(t *testing.T) {
-	_, err := NewGazeboSink(GazeboConfig{Arm: ik.DefaultModel(), MaxJointSpeed: -1}, nil, nil)
+	_, err := NewGazeboSink(GazeboConfig{Arm: ik.DefaultModel(), MaxJointSpeed: -1}, nil)
 	if err == nil || !strings.Contains(err.Error(), "max_joint_speed") {
 		t.Fatalf("err = %v", err)
 	}

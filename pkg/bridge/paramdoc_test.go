@@ -83,6 +83,13 @@ func TestReadmeParameterTable(t *testing.T) {
 		}
 		return
 	}
+	for _, row := range strings.Split(ParamsMarkdown(), "\n") {
+		if k := strings.Index(row, "("); k >= 0 {
+			if l := strings.Index(row[k:], ")"); l > 0 && strings.Count(row, row[k:k+l+1]) > 1 {
+				t.Errorf("README row says %s twice: %s", row[k:k+l+1], row)
+			}
+		}
+	}
 	if got := s[i+len(begin) : j]; got != ParamsMarkdown() {
 		t.Fatal("README.md parameter table is out of date: run go test ./pkg/bridge -run TestReadme -update")
 	}

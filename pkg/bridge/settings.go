@@ -53,7 +53,7 @@ func (s Settings) ControllerAddr() string {
 
 // Core returns the Core configuration.
 func (s Settings) Core() Config {
-	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp}
+	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp, ClientName: s.ClientName, GripperJoint: s.GripperJoint}
 }
 
 // LinkConfig returns the link configuration (callbacks left to the caller).
@@ -99,6 +99,9 @@ func f(v float64) *float64 { return &v }
 
 func ms(v any) time.Duration { return time.Duration(v.(int64)) * time.Millisecond }
 
+// msDefault is a duration default as an int64 parameter value in ms.
+func msDefault(d time.Duration) int64 { return d.Milliseconds() }
+
 // Params is every parameter of aether_bridge, in the order config/bridge.yaml
 // documents them. It is the one place their names, defaults and ranges live.
 var Params = []Param{
@@ -114,10 +117,10 @@ var Params = []Param{
 	{Name: "token_file", Type: String, Default: "", ReadOnly: true,
 		Description: "file holding the controller's shared token, alone on one line (the same file as the controller's --token-file); empty: no token",
 		apply:       applyTokenFile},
-	{Name: "client_name", Type: String, Default: "aether_bridge", ReadOnly: true,
+	{Name: "client_name", Type: String, Default: link.DefaultClientName, ReadOnly: true,
 		Description: "name sent in hello; the controller de-duplicates re-sent commands per name",
 		apply:       func(s *Settings, v any) error { s.ClientName = v.(string); return nil }},
-	{Name: "base_frame", Type: String, Default: "base_link", ReadOnly: true,
+	{Name: "base_frame", Type: String, Default: DefaultBaseFrame, ReadOnly: true,
 		Description: "frame of the arm base; stamped targets must use it or leave frame_id empty",
 		apply:       func(s *Settings, v any) error { s.BaseFrame = v.(string); return nil }},
 	{Name: "arm", Type: String, Default: "", ReadOnly: true,
@@ -135,34 +138,37 @@ var Params = []Param{
 			s.DiagnosticsPeriod = time.Duration(v.(float64) * float64(time.Second))
 			return nil
 		}},
-	{Name: "link.ack_timeout_ms", Type: Int, Default: int64(500), ReadOnly: true, Min: f(10), Max: f(60000),
+	{Name: "link.ack_timeout_ms", Type: Int, Default: msDefault(link.DefaultAckTimeout), ReadOnly: true, Min: f(10), Max: f(60000),
 		Description: "no reply within this many ms: error ack and reconnect",
 		apply:       func(s *Settings, v any) error { s.Link.AckTimeout = ms(v); return nil }},
-	{Name: "link.heartbeat_ms", Type: Int, Default: int64(200), ReadOnly: true, Min: f(10), Max: f(60000),
+	{Name: "link.heartbeat_ms", Type: Int, Default: msDefault(link.DefaultHeartbeatInterval), ReadOnly: true, Min: f(10), Max: f(60000),
 		Description: "ping after this many ms without traffic (keeps the controller's watchdog fed)",
 		apply:       func(s *Settings, v any) error { s.Link.HeartbeatInterval = ms(v); return nil }},
-	{Name: "link.dial_timeout_ms", Type: Int, Default: int64(2000), ReadOnly: true, Min: f(10), Max: f(60000),
+	{Name: "link.dial_timeout_ms", Type: Int, Default: msDefault(link.DefaultDialTimeout), ReadOnly: true, Min: f(10), Max: f(60000),
 		Description: "TCP connect timeout, ms",
 		apply:       func(s *Settings, v any) error { s.Link.DialTimeout = ms(v); return nil }},
-	{Name: "link.max_target_age_ms", Type: Int, Default: int64(500), ReadOnly: true, Min: f(1), Max: f(60000),
-		Description: "targets older than this many ms are dropped, never sent or replayed after a reconnect",
+	{Name: "link.max_target_age_ms", Type: Int, Default: msDefault(link.DefaultMaxTargetAge), ReadOnly: true, Min: f(1), Max: f(60000),
+		Description: "deadline of a target, ms: one not sent by then (controller unreachable) gets an error ack and is never sent or replayed; it is sent with ttl_ms = the time left",
 		apply:       func(s *Settings, v any) error { s.Link.MaxTargetAge = ms(v); return nil }},
-	{Name: "link.backoff_initial_ms", Type: Int, Default: int64(50), ReadOnly: true, Min: f(1), Max: f(60000),
+	{Name: "link.max_command_age_ms", Type: Int, Default: msDefault(link.DefaultMaxCommandAge), ReadOnly: true, Min: f(1), Max: f(60000),
+		Description: "deadline of a gripper change, home or reset, ms: one not sent by then gets an error ack and is never sent later (stop is kept until it can be sent)",
+		apply:       func(s *Settings, v any) error { s.Link.MaxCommandAge = ms(v); return nil }},
+	{Name: "link.backoff_initial_ms", Type: Int, Default: msDefault(link.DefaultBackoffInitial), ReadOnly: true, Min: f(1), Max: f(60000),
 		Description: "first reconnect wait, ms (doubles up to link.backoff_max_ms, ±20% jitter)",
 		apply:       func(s *Settings, v any) error { s.Link.BackoffInitial = ms(v); return nil }},
-	{Name: "link.backoff_max_ms", Type: Int, Default: int64(2000), ReadOnly: true, Min: f(1), Max: f(600000),
+	{Name: "link.backoff_max_ms", Type: Int, Default: msDefault(link.DefaultBackoffMax), ReadOnly: true, Min: f(1), Max: f(600000),
 		Description: "longest reconnect wait, ms",
 		apply:       func(s *Settings, v any) error { s.Link.BackoffMax = ms(v); return nil }},
-	{Name: "link.queue_size", Type: Int, Default: int64(64), ReadOnly: true, Min: f(1), Max: f(100000),
+	{Name: "link.queue_size", Type: Int, Default: int64(link.DefaultQueueSize), ReadOnly: true, Min: f(1), Max: f(100000),
 		Description: "gripper/home/reset commands that may wait to be sent; more get a queue_full ack",
 		apply:       func(s *Settings, v any) error { s.Link.QueueSize = int(v.(int64)); return nil }},
-	{Name: "gazebo.trajectory_topic", Type: String, Default: "/arm_controller/joint_trajectory", ReadOnly: true,
+	{Name: "gazebo.trajectory_topic", Type: String, Default: DefaultTrajectoryTopic, ReadOnly: true,
 		Description: "gazebo mode: topic of the simulated arm's trajectory controller",
 		apply:       func(s *Settings, v any) error { s.TrajectoryTopic = v.(string); return nil }},
-	{Name: "gazebo.gripper_closed", Type: Double, Default: 0.8, ReadOnly: true,
+	{Name: "gazebo.gripper_closed", Type: Double, Default: DefaultGripperClosed, ReadOnly: true,
 		Description: "gazebo mode: gripper joint position when closed (rad, or m for a prismatic joint)",
 		apply:       func(s *Settings, v any) error { s.GripperClosed = v.(float64); return nil }},
-	{Name: "gazebo.max_joint_speed", Type: Double, Default: 1.5, ReadOnly: true, Min: f(0.01), Max: f(100),
+	{Name: "gazebo.max_joint_speed", Type: Double, Default: DefaultMaxJointSpeed, ReadOnly: true, Min: f(0.01), Max: f(100),
 		Description: "gazebo mode: joint speed used to time each trajectory, rad/s",
 		apply:       func(s *Settings, v any) error { s.MaxJointSpeed = v.(float64); return nil }},
 	{Name: "hand.scale", Type: DoubleArray, Default: []float64{1, 1, 1},
@@ -175,7 +181,7 @@ var Params = []Param{
 		Description: "tracker axis (optionally signed, e.g. -z) driving arm x, y, z; a camera facing the user: [-z, x, -y]",
 		apply:       applyAxisMap},
 	{Name: "hand.min_confidence", Type: Double, Default: hand.DefaultMinConfidence, Min: f(0), Max: f(1),
-		Description: "detections below this confidence count as tracking loss (0..1)",
+		Description: "detections below this confidence count as tracking loss",
 		apply:       func(s *Settings, v any) error { s.Hand.MinConfidence = v.(float64); return nil }},
 	{Name: "hand.filter.min_cutoff_hz", Type: Double, Default: hand.DefaultMinCutoffHz, Min: f(0.001), Max: f(1000),
 		Description: "One Euro filter cutoff at rest, Hz (lower: less jitter, more lag)",
@@ -187,10 +193,10 @@ var Params = []Param{
 		Description: "One Euro filter cutoff of the speed estimate, Hz",
 		apply:       func(s *Settings, v any) error { s.Hand.Filter.DCutoffHz = v.(float64); return nil }},
 	{Name: "hand.pinch.close_above", Type: Double, Default: hand.DefaultCloseAbove, Min: f(0), Max: f(1),
-		Description: "pinch strength above which the gripper closes (0..1)",
+		Description: "pinch strength above which the gripper closes",
 		apply:       func(s *Settings, v any) error { s.Hand.Pinch.CloseAbove = v.(float64); return nil }},
 	{Name: "hand.pinch.open_below", Type: Double, Default: hand.DefaultOpenBelow, Min: f(0), Max: f(1),
-		Description: "pinch strength below which the gripper opens (0..1, below close_above)",
+		Description: "pinch strength below which the gripper opens; below hand.pinch.close_above",
 		apply:       func(s *Settings, v any) error { s.Hand.Pinch.OpenBelow = v.(float64); return nil }},
 	{Name: "hand.clutch", Type: String, Default: string(hand.DefaultClutch), ReadOnly: true,
 		Choices:     []string{string(hand.ClutchAlways), string(hand.ClutchPinchHold), string(hand.ClutchExternal)},

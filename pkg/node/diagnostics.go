@@ -24,14 +24,14 @@ func kv(k string, v any) diag.KeyValue { return diag.KeyValue{Key: k, Value: fmt
 
 func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 	st := diag.DiagnosticStatus{Name: "aether_bridge: link", HardwareId: n.settings.ControllerAddr()}
-	l := n.link.Load()
+	l := n.linkSink
 	if l == nil {
 		st.Level, st.Message = diag.DiagnosticStatus_OK, "gazebo mode: trajectories on "+n.settings.TrajectoryTopic
 		st.HardwareId = "gazebo"
 		return st
 	}
 	n.stateMu.Lock()
-	sc := n.linkState
+	sc := n.linkStatus
 	n.stateMu.Unlock()
 	m := l.Metrics()
 	switch sc.State {
@@ -47,6 +47,7 @@ func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 		kv("rtt_last_ms", ms(m.LastRTT)), kv("rtt_p50_ms", ms(m.P50RTT)), kv("rtt_p99_ms", ms(m.P99RTT)),
 		kv("sent", m.Sent), kv("acked", m.Acked), kv("errors", m.Errors),
 		kv("replaced", m.Replaced), kv("dropped_stale", m.Dropped), kv("reconnects", m.Reconnects),
+		kv("control", sc.Control), kv("watchdog", sc.Watchdog),
 	}
 	return st
 }
@@ -54,17 +55,17 @@ func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 func (n *Node) controllerDiagnostics() diag.DiagnosticStatus {
 	st := diag.DiagnosticStatus{Name: "aether_bridge: controller", HardwareId: n.settings.ControllerAddr()}
 	n.stateMu.Lock()
-	t, at := n.telemetry, n.telemAt
+	arm := n.arm
 	n.stateMu.Unlock()
-	if n.link.Load() == nil {
+	if n.linkSink == nil {
 		st.Level, st.Message, st.HardwareId = diag.DiagnosticStatus_OK, "gazebo mode: no controller", "gazebo"
 		return st
 	}
-	if t == nil {
+	if arm == nil {
 		st.Level, st.Message = diag.DiagnosticStatus_WARN, "no telemetry from the controller yet"
 		return st
 	}
-	age := time.Since(at)
+	t, age := arm.State, time.Since(arm.At)
 	switch {
 	case t.Estopped:
 		st.Level, st.Message = diag.DiagnosticStatus_WARN, "stop latched: call ~/home or publish false on /aether/estop"

@@ -64,9 +64,10 @@ func (h *handInput) current() *hand.Tracker {
 
 func (h *handInput) update(m *aether.HandState) {
 	t := h.current()
-	p := h.core.Position() // mm
-	// The tracker anchors relative motion on where the arm is.
-	_ = t.SetArmPosition(hand.Point{X: p.X / 1000, Y: p.Y / 1000, Z: p.Z / 1000})
+	// The tracker anchors relative motion on where the controller says the arm is.
+	if p, ok := h.core.Position(); ok {
+		_ = t.SetArmPosition(hand.Point{X: p.X, Y: p.Y, Z: p.Z})
+	}
 	stamp := time.Unix(int64(m.Header.Stamp.Sec), int64(m.Header.Stamp.Nanosec))
 	if m.Header.Stamp.Sec == 0 && m.Header.Stamp.Nanosec == 0 {
 		stamp = time.Now() // unstamped (e.g. ros2 topic pub): use the time of receipt

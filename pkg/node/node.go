@@ -13,14 +13,14 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
+	trajectory "github.com/aether-lab/aether-bridge/msgs/gen/trajectory_msgs/msg"
+
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
-	"github.com/aether-lab/aether-bridge/pkg/link"
-	"github.com/aether-lab/aether-bridge/pkg/protocol"
 	"github.com/aether-lab/aether-bridge/pkg/rosparam"
 )
 
@@ -43,21 +43,20 @@ type Node struct {
 	settings bridge.Settings
 	params   *rosparam.Set
 
-	rctx *rclgo.Context
-	node *rclgo.Node
-	pubs publishers
-	core *bridge.Core
-	link atomic.Pointer[link.Link] // nil in gazebo mode, and until the link is started
-	hand *handInput
+	rctx     *rclgo.Context
+	node     *rclgo.Node
+	pubs     publishers
+	core     *bridge.Core
+	linkSink *bridge.LinkSink // nil in gazebo mode
+	hand     *handInput
 
 	ctx    context.Context // cancelled by Close; owns the goroutines below
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	stateMu   sync.Mutex
-	linkState link.StateChange
-	telemetry *protocol.State
-	telemAt   time.Time
+	stateMu    sync.Mutex
+	linkStatus bridge.LinkStatus
+	arm        *bridge.ArmState // last reported by the controller
 }
 
 // New parses parameters, creates the ROS node with its topics and services,
@@ -106,7 +105,7 @@ func New(opts Options) (n *Node, err error) {
 	if err := n.createPublishers(); err != nil {
 		return nil, err
 	}
-	if err := n.startSink(); err != nil {
+	if err := n.startCore(); err != nil {
 		return nil, err
 	}
 	if err := n.createSubscriptions(); err != nil {
@@ -140,13 +139,13 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
-// Close stops the link and every goroutine, then tears down ROS. Safe to
-// call more than once.
+// Close stops the core (and its link) and every goroutine, then tears down
+// ROS. Safe to call more than once.
 func (n *Node) Close() error {
 	n.cancel()
 	var errs []error
-	if l := n.link.Swap(nil); l != nil {
-		errs = append(errs, l.Close())
+	if n.core != nil {
+		errs = append(errs, n.core.Close())
 	}
 	n.wg.Wait()
 	if n.rctx != nil {
@@ -175,4 +174,27 @@ func (n *Node) goPeriodic(period time.Duration, f func()) {
 			}
 		}
 	}()
+}
+
+// startCore creates the core and what it sends through: the TCP link in
+// modes hardware and sim, the trajectory publisher in mode gazebo.
+func (n *Node) startCore() (err error) {
+	s := n.settings
+	var sink bridge.Sink
+	if s.Mode == bridge.ModeGazebo {
+		if n.pubs.trajectory, err = newPublisher(n.node, s.TrajectoryTopic, trajectory.JointTrajectoryTypeSupport,
+			unsafe.Sizeof(trajectory.CJointTrajectory{}), nil); err != nil {
+			return fmt.Errorf("creating publisher %s: %w", s.TrajectoryTopic, err)
+		}
+		if sink, err = bridge.NewGazeboSink(s.Gazebo(), n.publishTrajectory); err != nil {
+			return fmt.Errorf("gazebo mode: %w", err)
+		}
+	} else {
+		cfg := s.LinkConfig()
+		cfg.Logger = n.log.With("component", "link")
+		n.linkSink = bridge.NewLinkSink(cfg)
+		sink = n.linkSink
+	}
+	n.core, err = bridge.NewCore(s.Core(), sink, bridge.Outputs{Ack: n.publishAck, Link: n.onLinkStatus, Telemetry: n.onTelemetry})
+	return err
 }

@@ -2,7 +2,6 @@ package node
 
 import (
 	"fmt"
-	"math"
 	"time"
 	"unsafe"
 
@@ -81,14 +80,14 @@ func (n *Node) publishAck(a bridge.Ack) {
 	}
 	msg.Rtt = duration(a.RTT)
 	if a.Target != nil {
-		msg.Target.X, msg.Target.Y, msg.Target.Z = a.Target.X/1000, a.Target.Y/1000, a.Target.Z/1000
+		msg.Target.X, msg.Target.Y, msg.Target.Z = a.Target.X, a.Target.Y, a.Target.Z
 	}
 	switch {
 	case a.OK:
 		n.log.Debug("ack", "id", a.ID, "source", a.Source, "rtt", a.RTT)
-	case a.Code == bridge.CodeSuperseded || a.Code == "expired":
-		// Latest-wins at work on a fast stream: normal, not worth a warning each.
-		n.log.Debug("target not executed", "id", a.ID, "source", a.Source, "code", a.Code)
+	case a.Code == string(protocol.CodeSuperseded) || a.Repeat:
+		// Latest-wins at work, or the same refusal again: logged once per episode.
+		n.log.Debug("command refused again", "id", a.ID, "source", a.Source, "code", a.Code)
 	default:
 		n.log.Warn("command refused", "id", a.ID, "source", a.Source, "code", a.Code, "message", a.Message)
 	}
@@ -97,12 +96,15 @@ func (n *Node) publishAck(a bridge.Ack) {
 	}
 }
 
-// onLinkState records and publishes a link state change.
-func (n *Node) onLinkState(sc link.StateChange) {
+// onLinkStatus records and publishes a change of the link or of control.
+func (n *Node) onLinkStatus(st bridge.LinkStatus) {
 	n.stateMu.Lock()
-	n.linkState = sc
+	prev := n.linkStatus
+	n.linkStatus = st
 	n.stateMu.Unlock()
-	n.log.Info("link", "state", sc.State.String(), "reason", sc.Reason)
+	if prev.State != st.State || prev.Reason != st.Reason {
+		n.log.Info("link", "state", st.State.String(), "reason", st.Reason)
+	}
 	n.publishLinkState()
 }
 
@@ -121,17 +123,16 @@ func (n *Node) publishLinkState() {
 		msg.State, msg.StateName, msg.Reason = aether.LinkState_STATE_GAZEBO, "gazebo", "no TCP link in gazebo mode"
 	} else {
 		n.stateMu.Lock()
-		sc := n.linkState
+		sc := n.linkStatus
 		n.stateMu.Unlock()
 		msg.State, msg.StateName, msg.Reason = linkStateCodes[sc.State], sc.State.String(), sc.Reason
-		// The first state change can arrive before link.New has returned.
-		if l := n.link.Load(); l != nil {
-			m := l.Metrics()
-			msg.Sent, msg.Acked, msg.Errors, msg.Replaced, msg.Dropped, msg.Reconnects = m.Sent, m.Acked, m.Errors, m.Replaced, m.Dropped, m.Reconnects
-			msg.LastRtt, msg.P50Rtt, msg.P99Rtt = duration(m.LastRTT), duration(m.P50RTT), duration(m.P99RTT)
-			if info := l.ServerInfo(); info != nil {
-				msg.ServerName, msg.Arm, msg.ArmHash, msg.Protocol = info.Name, info.Arm, info.ArmHash, uint32(info.Protocol)
-			}
+		msg.Control, msg.Watchdog = sc.Control, sc.Watchdog
+		l := n.linkSink
+		m := l.Metrics()
+		msg.Sent, msg.Acked, msg.Errors, msg.Replaced, msg.Dropped, msg.Reconnects = m.Sent, m.Acked, m.Errors, m.Replaced, m.Dropped, m.Reconnects
+		msg.LastRtt, msg.P50Rtt, msg.P99Rtt = duration(m.LastRTT), duration(m.P50RTT), duration(m.P99RTT)
+		if info := l.ServerInfo(); info != nil {
+			msg.ServerName, msg.Arm, msg.ArmHash, msg.Protocol = info.Name, info.Arm, info.ArmHash, uint32(info.Protocol)
 		}
 	}
 	if err := n.pubs.linkState.Publish(msg); err != nil {
@@ -139,30 +140,14 @@ func (n *Node) publishLinkState() {
 	}
 }
 
-// onTelemetry publishes /joint_states from the controller's state and lets
-// the core know where the tool is.
-func (n *Node) onTelemetry(s protocol.State) {
+// onTelemetry publishes /joint_states from the arm's reported state.
+func (n *Node) onTelemetry(a bridge.ArmState) {
 	n.stateMu.Lock()
-	n.telemetry, n.telemAt = &s, time.Now()
+	n.arm = &a
 	n.stateMu.Unlock()
 	msg := sensor.NewJointState()
 	msg.Header = header(n.settings.BaseFrame)
-	q := make([]float64, len(s.Joints))
-	for i, j := range s.Joints {
-		msg.Name = append(msg.Name, j.Name)
-		q[i] = j.Deg * math.Pi / 180
-	}
-	// The wire carries model-frame angles; /joint_states is in the URDF (external) frame.
-	if ext, err := n.settings.Arm.ToExternal(q); err == nil {
-		q = ext
-	} else {
-		n.log.Debug("joint states: telemetry does not match the arm model", "err", err)
-	}
-	msg.Position = q
-	if n.settings.GripperJoint != "" {
-		msg.Name = append(msg.Name, n.settings.GripperJoint)
-		msg.Position = append(msg.Position, s.Gripper)
-	}
+	msg.Name, msg.Position = a.Names, a.Positions
 	if err := n.pubs.jointStates.Publish(msg); err != nil {
 		n.log.Error("publishing joint states", "err", err)
 	}

@@ -31,16 +31,19 @@ func (n *Node) createServices() error {
 		{ServiceHome, func() (bool, string) {
 			id, err := n.core.Home(source(ServiceHome))
 			if err != nil {
-				return false, "home not sent: " + err.Error()
+				return false, "home not sent: " + bridge.Message(err)
 			}
 			return true, fmt.Sprintf("home sent as id %s; the outcome follows on %s", idString(id), TopicAck)
 		}},
 		{ServiceStop, func() (bool, string) {
-			id := n.core.Stop(source(ServiceStop))
+			id, queued := n.core.Stop(source(ServiceStop))
+			if queued {
+				return true, fmt.Sprintf("stop kept as id %s: the controller is unreachable now; it is sent first when the link is back (a late stop is safe); follow %s", idString(id), TopicAck)
+			}
 			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until a reset (%s false)", idString(id), TopicEstop)
 		}},
 		{ServiceReconnect, func() (bool, string) {
-			l := n.link.Load()
+			l := n.linkSink
 			if l == nil {
 				return false, "no TCP link in mode " + n.settings.Mode
 			}

@@ -86,7 +86,7 @@ Flags:
 	fs.Var(&o.i2cAddr, "i2c-addr", "I²C `address` of the pca9685 board, 7-bit, hex (0x40) or decimal")
 	fs.StringVar(&o.serialPort, "serial-port", "/dev/ttyACM0", "serial `device` of the Maestro, for --backend serial")
 	fs.IntVar(&o.serialBaud, "serial-baud", serial.DefaultBaud, "serial line speed in `baud` (bit/s), for --backend serial in UART mode; the USB command port ignores it")
-	durationVar(fs, &o.watchdog, "watchdog", controller.DefaultWatchdog, "hold the arm when the control client sends nothing for this `duration`")
+	durationVar(fs, &o.watchdog, "watchdog", controller.DefaultWatchdog, "hold the arm when the control client sends nothing for this `duration` (at least 50ms)")
 	durationVar(fs, &o.parkAfter, "park-after", controller.DefaultParkAfter, "after holding this `duration`, move slowly to the park pose")
 	durationVar(fs, &o.releaseAfter, "release-after", controller.DefaultReleaseAfter, "after being parked this `duration`, switch the servo pulses off (servos go limp)")
 	fs.IntVar(&o.maxClients, "max-clients", controller.DefaultMaxClients, "most `connections` served at once; one more gets a busy error and is closed")

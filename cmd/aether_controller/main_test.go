@@ -165,6 +165,8 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"--arm", filepath.Join(dir, "missing.yaml")}, "arm file"},
 		{[]string{"--i2c-addr", "0x99"}, "7-bit"},
 		{[]string{"--watchdog", "-1s"}, "--watchdog: -1s is negative"},
+		{[]string{"--watchdog", "1ns"}, "--watchdog: 1ns is below the floor of 50ms"},
+		{[]string{"--watchdog", "49ms"}, "--watchdog: 49ms is below the floor of 50ms"},
 		{[]string{"--watchdog", "50"}, `invalid value "50" for flag -watchdog: a duration needs a unit: write e.g. 50ms or 50s`},
 		{[]string{"--park-after", "3"}, `invalid value "3" for flag -park-after: a duration needs a unit: write e.g. 3ms or 3s`},
 		{[]string{"--release-after", "soon"}, `invalid value "soon" for flag -release-after: not a duration: write a number with a unit, e.g. 500ms`},

@@ -38,6 +38,11 @@ const (
 	MinMaxLine = 256      // room for a hello with a token
 	MaxMaxLine = 16 << 20 // the LineReader allocates this per connection
 	MaxTickHz  = 500
+	// MinWatchdog is the shortest Watchdog accepted. The watchdog is a
+	// timer (hold comes within a few ms of the configured time), but a
+	// shorter one would trip between two lines of a healthy 30 Hz stream
+	// (33 ms apart) and leaves no room for scheduling delay on a Pi.
+	MinWatchdog = 50 * time.Millisecond
 )
 
 // Config tunes a Server. The zero value is usable: every zero field takes
@@ -73,8 +78,8 @@ type Config struct {
 	// without being buffered. 0 means DefaultMaxLine (64 KiB).
 	MaxLine int
 	// Watchdog is how long the client holding control may send nothing at
-	// all (no line) before the arm holds its position. 0 means
-	// DefaultWatchdog (500 ms).
+	// all (no line) before the arm holds its position; at least
+	// MinWatchdog (50 ms). 0 means DefaultWatchdog (500 ms).
 	Watchdog time.Duration
 	// ParkAfter is how long the arm holds before it moves slowly to the
 	// park pose. 0 means DefaultParkAfter (5 s).
@@ -213,6 +218,9 @@ func (c Config) Validate() error {
 		if d.v < 0 {
 			bad(d.name, "%v is negative (0 means %v)", d.v, d.deflt)
 		}
+	}
+	if c.Watchdog > 0 && c.Watchdog < MinWatchdog {
+		bad("Watchdog", "%v is below the floor of %v: a shorter watchdog would hold the arm between two lines of a 30 Hz stream; use at least %v, e.g. 500ms", c.Watchdog, MinWatchdog, MinWatchdog)
 	}
 	if c.TickHz < 0 || c.TickHz > MaxTickHz {
 		bad("TickHz", "%d Hz is outside 1..%d (0 means the arm file's motion.tick_hz)", c.TickHz, MaxTickHz)

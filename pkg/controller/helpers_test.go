@@ -101,29 +101,30 @@ func newHarnessArm(t *testing.T, cfg Config, arm armfile.Arm) *harness {
 			t.Logf("server log:\n%s", h.logs.String())
 		}
 	})
-	// The motion loop's ticker exists before any test advances the clock.
-	if !h.clk.BlockUntil(1) {
-		t.Fatal("motion loop never created its ticker")
-	}
 	return h
 }
 
-// step advances the fake clock by n tick periods, waiting for the motion
-// loop to process each tick.
+// step advances the fake clock by n tick periods, waiting each time until
+// the motion loop has handled whatever fell due (a tick, the watchdog). The
+// loop ticks only while the arm moves, so this waits on a barrier request,
+// not on a tick.
 func (h *harness) step(n int) {
 	h.t.Helper()
 	for range n {
-		before := h.ticks.Load()
 		h.clk.Advance(h.period)
-		deadline := time.NewTimer(waitFor)
-		for h.ticks.Load() == before {
-			select {
-			case <-h.tickSig:
-			case <-deadline.C:
-				h.t.Fatalf("motion loop did not process a tick within %v", waitFor)
-			}
-		}
-		deadline.Stop()
+		h.sync()
+	}
+}
+
+// sync waits until the motion loop has handled everything due so far.
+func (h *harness) sync() {
+	h.t.Helper()
+	r := newResult()
+	h.srv.submit(context.Background(), &op{kind: opBarrier, res: r})
+	select {
+	case <-r.done:
+	case <-time.After(waitFor):
+		h.t.Fatalf("motion loop did not answer within %v", waitFor)
 	}
 }
 

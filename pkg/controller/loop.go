@@ -7,13 +7,19 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
-// run is the motion loop: stops first, then requests in arrival order and
-// ticks. It returns when ctx ends, after halting the servos.
+// run is the motion loop: stops first, then what fell due on the clock,
+// then requests in arrival order. It returns when ctx ends, after halting
+// the servos.
+//
+// It wakes only when there is something to do: the servo ticker runs only
+// while a move is under way (or a servo write must be retried), and the
+// watchdog is one timer armed for its next deadline (docs/protocol.md §7).
+// At rest, and with the servos released, nothing wakes it but a request.
 func (m *motion) run(ctx context.Context) {
-	t := m.s.clock.NewTicker(m.s.cfg.tickPeriod())
-	defer t.Stop()
+	defer m.stopClocks()
 	for {
 		m.pollStop()
+		m.armClocks()
 		select {
 		case <-ctx.Done():
 			m.shutdown()
@@ -22,13 +28,44 @@ func (m *motion) run(ctx context.Context) {
 			m.stop()
 		case o := <-m.s.ops:
 			m.pollStop() // a stop read after o was queued still goes first
+			m.pollDue()  // and so does what fell due before it
 			m.handle(o)
-		case <-t.C():
-			m.tick(m.s.clock.Now())
-			if m.s.afterTick != nil {
-				m.s.afterTick()
-			}
+		case <-m.tickC():
+			m.onTick()
+		case <-m.wdC():
+			m.onWatchdog()
 		}
+	}
+}
+
+// onTick runs one servo tick.
+func (m *motion) onTick() {
+	m.tick(m.s.clock.Now())
+	if m.s.afterTick != nil {
+		m.s.afterTick()
+	}
+}
+
+// onWatchdog runs the watchdog when its timer fired.
+func (m *motion) onWatchdog() {
+	m.wdAt = time.Time{} // fired: armClocks sets the next deadline
+	now := m.s.clock.Now()
+	m.watchdog(now)
+	m.publish(now, false)
+}
+
+// pollDue handles a tick or watchdog deadline that has already fired, so a
+// request read after it sees its effect.
+func (m *motion) pollDue() {
+	select {
+	case <-m.tickC():
+		m.onTick()
+	default:
+	}
+	select {
+	case <-m.wdC():
+		m.onWatchdog()
+	default:
 	}
 }
 
@@ -63,6 +100,7 @@ func (m *motion) stop() {
 		err = m.write()
 	}
 	m.publish(now, false)
+	m.armClocks()
 	for _, w := range waiters {
 		if err != nil {
 			w.res.resolve(protocol.Fail(w.id, protocol.CodeInternal, "stop is latched but the servos could not be told to halt: %v", err))
@@ -79,11 +117,10 @@ func (m *motion) engage(now time.Time, vel float64) {
 	m.setWatchdog(now, protocol.WatchdogOK, "command accepted")
 }
 
-// tick advances the watchdog and the joints, and writes the servos.
+// tick advances the joints and writes the servos.
 func (m *motion) tick(now time.Time) {
 	dt := min(max(now.Sub(m.lastTick), 0), maxStep).Seconds()
 	m.lastTick = now
-	m.watchdog(now)
 	if !m.released {
 		m.step(dt)
 		if err := m.write(); err == nil && m.wd == protocol.WatchdogParking && m.reached() {
@@ -154,4 +191,66 @@ func (m *motion) shutdown() {
 			return
 		}
 	}
+}
+
+// needsTick reports whether the servos need ticks: a move or a park is
+// under way, or the last servo write or release failed and is retried.
+// A servo at rest holds its last pulse by itself.
+func (m *motion) needsTick() bool {
+	if m.writeErr != "" {
+		return true
+	}
+	return !m.released && m.raw == nil && !m.reached()
+}
+
+// armClocks starts or stops the servo ticker and (re)arms the watchdog
+// timer for the next deadline, after every event the loop handled.
+func (m *motion) armClocks() {
+	now := m.s.clock.Now()
+	switch need := m.needsTick(); {
+	case need && m.ticker == nil:
+		m.ticker = m.s.clock.NewTicker(m.s.cfg.tickPeriod())
+		m.lastTick = now // the first tick integrates one period, not the idle time
+	case !need && m.ticker != nil:
+		m.ticker.Stop()
+		m.ticker = nil
+	}
+	at := m.nextDeadline()
+	if at.Equal(m.wdAt) {
+		return
+	}
+	if m.wdTimer != nil {
+		m.wdTimer.Stop()
+		m.wdTimer = nil
+	}
+	m.wdAt = at
+	if !at.IsZero() {
+		m.wdTimer = m.s.clock.NewTimer(at.Sub(now))
+	}
+}
+
+// stopClocks stops the ticker and the watchdog timer.
+func (m *motion) stopClocks() {
+	if m.ticker != nil {
+		m.ticker.Stop()
+	}
+	if m.wdTimer != nil {
+		m.wdTimer.Stop()
+	}
+}
+
+// tickC and wdC are the ticker's and the watchdog timer's channels; nil
+// (never ready) when not armed.
+func (m *motion) tickC() <-chan time.Time {
+	if m.ticker == nil {
+		return nil
+	}
+	return m.ticker.C()
+}
+
+func (m *motion) wdC() <-chan time.Time {
+	if m.wdTimer == nil {
+		return nil
+	}
+	return m.wdTimer.C()
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/clock"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
@@ -18,6 +19,7 @@ const (
 	opServo                   // drive one servo with a raw pulse (calibration)
 	opServoList               // report the servos' pulses and calibrations
 	opResume                  // hello with resume: give the lease back to a client reconnecting
+	opBarrier                 // answered once everything due before it was handled (tests)
 )
 
 // String names the request type of k, for messages.
@@ -74,6 +76,10 @@ type motion struct {
 	lease             *session
 	lastID            protocol.ID
 	lastTick          time.Time
+	ticker            clock.Ticker // runs only while needsTick; nil otherwise
+	wdTimer           clock.Timer  // armed for wdAt; nil when nothing is due
+	wdAt              time.Time    // the watchdog deadline wdTimer is armed for
+	releaseRetry      time.Time    // after a failed release: not before then
 	lastEvent         time.Time
 	lastKey           eventKey
 	writeErr          string      // last servo write error logged, "" when healthy
@@ -171,11 +177,17 @@ func (m *motion) handle(o *op) {
 		m.resume(o.sess, now)
 		return
 	}
+	if o.kind == opBarrier {
+		m.armClocks()
+		o.res.resolve(protocol.Response{Status: protocol.StatusOK})
+		return
+	}
 	if o.kind == opServoList {
 		o.res.resolveWith(protocol.Response{Status: protocol.StatusOK, Message: "servos", Type: TypeServo, ID: o.id}, m.servoReport(-1))
 		return
 	}
 	resp := m.decide(o, now)
+	m.armClocks() // before the reply: the move's first tick is one period from now
 	if o.dedupe != nil && resp.Code == protocol.CodeBusy {
 		m.s.dedupe.forget(*o.dedupe, o.res) // not executed: a retry may run
 	}

@@ -9,6 +9,36 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
+// nextDeadline is when the watchdog must look again (docs/protocol.md §7),
+// or zero when nothing is pending: ok → hold when the control client's
+// silence reaches Watchdog, hold → parking after ParkAfter, parked → off
+// after ReleaseAfter. parking → parked is the tick's, when the arm arrives.
+func (m *motion) nextDeadline() time.Time {
+	cfg := m.s.cfg
+	switch m.wd {
+	case protocol.WatchdogOK:
+		if m.lease == nil {
+			return m.s.clock.Now()
+		}
+		return m.lease.lastLine().Add(cfg.Watchdog)
+	case protocol.WatchdogHold:
+		if m.estopped {
+			return time.Time{}
+		}
+		return laterOf(m.holdSince.Add(cfg.ParkAfter), m.releaseRetry)
+	case protocol.WatchdogParked:
+		return laterOf(m.parkedSince.Add(cfg.ReleaseAfter), m.releaseRetry)
+	}
+	return time.Time{}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // watchdog moves ok → hold → parking, and parked → off, on the clock.
 func (m *motion) watchdog(now time.Time) {
 	cfg := m.s.cfg
@@ -45,12 +75,14 @@ func (m *motion) watchdog(now time.Time) {
 }
 
 // releaseServos switches the servo pulses off; on failure it logs (once)
-// and returns false, so the next tick tries again.
+// and returns false, so the watchdog tries again a tick later.
 func (m *motion) releaseServos() bool {
 	if err := m.s.backend.Release(); err != nil {
 		m.logWriteErr(fmt.Errorf("release: %w", err))
+		m.releaseRetry = m.s.clock.Now().Add(m.s.cfg.tickPeriod())
 		return false
 	}
+	m.releaseRetry = time.Time{}
 	return true
 }
 

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/servo/pca9685"
 	"github.com/aether-lab/aether-bridge/pkg/servo/serial"
 	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
+	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
 	"github.com/aether-lab/aether-bridge/pkg/tokenfile"
 )
 
@@ -57,6 +59,9 @@ type options struct {
 	verbose      bool
 	allowHosts   hostList
 	insecure     bool
+	tlsCert      string
+	tlsKey       string
+	tls          *tls.Config // loaded from tlsCert and tlsKey; nil = plain TCP
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -78,6 +83,8 @@ Flags:
 	fs.StringVar(&o.listen, "listen", ":5000", "TCP `address` to listen on, host:port (\":5000\" = every interface; use 127.0.0.1:5000 for local only)")
 	fs.StringVar(&o.http, "http", "", "serve the browser control panel (page and WebSocket) on this `address`, host:port, e.g. 127.0.0.1:8080; the same token as TCP applies; empty = off")
 	fs.Var(&o.allowHosts, "http-allow-host", "also serve the panel to browsers that reach it by this host `name` (e.g. pi.lab or pi.lab:8080; repeat for more); loopback names and addresses and the address it listens on always work")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve TLS (and the panel as https/wss) with this certificate `file` (PEM; make one with aether_tlscert or make tls-cert); empty = plain TCP")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `file` (PEM) of --tls-cert")
 	fs.BoolVar(&o.insecure, "insecure-no-token", false, "allow --http on a non-loopback address without --token-file: anyone on the network who can open the page can move the arm")
 	fs.StringVar(&o.armFile, "arm", "", "arm `file` (YAML: kinematics, servos, motion; see config/arm.yaml); empty = the built-in arm")
 	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board) or serial (Pololu Maestro)")
@@ -170,7 +177,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 
-	ln, err := net.Listen("tcp", o.listen)
+	if o.tls, err = loadTLS(o.tlsCert, o.tlsKey); err != nil {
+		return err
+	}
+	ln, err := listen("tcp", o.listen, o.tls)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w: %s", o.listen, err, listenHint("listen", err))
 	}
@@ -187,7 +197,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(stdout, "listening on %s\n", addr)
-	log.Info("listening on "+addr, "arm", arm.Name, "backend", o.backend, "auth", token != "")
+	log.Info("listening on "+addr, "arm", arm.Name, "backend", o.backend, "auth", token != "", "tls", o.tls != nil)
 	serveErr := srv.Serve(ctx, ln)
 	stopPanel()
 	panelErr := <-panelDone
@@ -214,7 +224,7 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, o option
 	if err != nil {
 		return nil, fmt.Errorf("--http-allow-host: %w", err)
 	}
-	hln, err := net.Listen("tcp", o.http)
+	hln, err := listen("tcp", o.http, o.tls)
 	if err != nil {
 		return nil, fmt.Errorf("--http %s: %w: %s", o.http, err, listenHint("http", err))
 	}
@@ -226,8 +236,12 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, o option
 		log.Warn("serving the control panel on a non-loopback address without a token (--insecure-no-token): anyone who can open the page can move the arm",
 			"addr", hln.Addr().String())
 	}
-	fmt.Fprintf(stdout, "panel on http://%s/\n", hln.Addr())
-	log.Info("control panel on http://" + hln.Addr().String() + "/")
+	scheme := "http"
+	if o.tls != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "panel on %s://%s/\n", scheme, hln.Addr())
+	log.Info("control panel on " + scheme + "://" + hln.Addr().String() + "/")
 	go func() {
 		err := p.Serve(ctx, hln)
 		if err != nil {
@@ -238,6 +252,30 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, o option
 		done <- err
 	}()
 	return done, nil
+}
+
+// loadTLS loads --tls-cert and --tls-key; nil when neither is given.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "" || keyFile == "":
+		return nil, errors.New("--tls-cert and --tls-key go together: give both (aether_tlscert makes a pair)")
+	}
+	cfg, err := tlsutil.ServerConfig(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s --tls-key %s: %w (make a matching pair with aether_tlscert or make tls-cert)", certFile, keyFile, err)
+	}
+	return cfg, nil
+}
+
+// listen listens on addr, with TLS when cfg is not nil.
+func listen(network, addr string, cfg *tls.Config) (net.Listener, error) {
+	ln, err := net.Listen(network, addr)
+	if err != nil || cfg == nil {
+		return ln, err
+	}
+	return tls.NewListener(ln, cfg), nil
 }
 
 // hostList is a repeatable flag of host names.

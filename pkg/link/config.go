@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
 )
 
 // Defaults filled in by Config.withDefaults.
@@ -81,6 +82,19 @@ type Config struct {
 	BusyGrace time.Duration
 	// Token is the shared secret sent in hello. Empty sends none.
 	Token string
+	// TLS connects with TLS (the controller runs with --tls-cert). false
+	// means plain TCP.
+	TLS bool
+	// TLSCAFile is a PEM file of the certificates the controller's must be
+	// signed by (its own self-signed certificate file will do); the
+	// controller must then be reached by a name or address in it. Empty
+	// means the system's roots. Ignored without TLS or when
+	// TLSFingerprint is set.
+	TLSCAFile string
+	// TLSFingerprint pins the controller's certificate: "sha256:" and 64
+	// hex digits, as aether_tlscert prints. Any other certificate is
+	// refused. Empty means check by TLSCAFile.
+	TLSFingerprint string
 	// ClientName is the hello client name; the controller's duplicate-id
 	// cache is per name. Empty means DefaultClientName ("aether_bridge").
 	ClientName string
@@ -178,6 +192,11 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 0 || c.MaxInFlight > MaxMaxInFlight {
 		bad("MaxInFlight is %d: use 1 to %d requests, or 0 for the default %d", c.MaxInFlight, MaxMaxInFlight, DefaultMaxInFlight)
+	}
+	if c.TLSFingerprint != "" {
+		if _, err := tlsutil.ParseFingerprint(c.TLSFingerprint); err != nil {
+			bad("TLSFingerprint: %v", err)
+		}
 	}
 	if d := c.withDefaults(); c.BackoffInitial >= 0 && c.BackoffMax >= 0 && d.BackoffMax < d.BackoffInitial {
 		bad("BackoffMax (%v) is below BackoffInitial (%v): raise BackoffMax or lower BackoffInitial", d.BackoffMax, d.BackoffInitial)

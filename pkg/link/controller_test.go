@@ -80,6 +80,16 @@ type realController struct {
 
 func startController(t testing.TB, addr string, logs slog.Handler, tune func(*controller.Config)) *realController {
 	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startControllerOn(t, ln, logs, tune)
+}
+
+// startControllerOn is startController serving on ln (e.g. a TLS listener).
+func startControllerOn(t testing.TB, ln net.Listener, logs slog.Handler, tune func(*controller.Config)) *realController {
+	t.Helper()
 	arm := armfile.Default()
 	park, _ := arm.ParkPose()
 	start, err := arm.Kinematics.ToExternal(park)
@@ -99,11 +109,7 @@ func startController(t testing.TB, addr string, logs slog.Handler, tune func(*co
 	}
 	srv, err := controller.New(cfg, arm, backend)
 	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		srv.Close()
+		ln.Close()
 		t.Fatal(err)
 	}
 	c := &realController{srv: srv, backend: backend, addr: ln.Addr().String(), done: make(chan error, 1)}

@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 // for concurrent use.
 type Link struct {
 	cfg  Config
+	tls  *tls.Config // nil: plain TCP
 	log  *slog.Logger
 	disp *dispatcher
 
@@ -52,9 +54,14 @@ func New(cfg Config) (*Link, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	tc, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Link{
 		cfg:       cfg,
+		tls:       tc,
 		log:       cfg.Logger.With("component", "link", "addr", cfg.Addr),
 		disp:      newDispatcher(&cfg),
 		ctx:       ctx,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
@@ -93,8 +92,7 @@ func (l *Link) backoff(d time.Duration) bool {
 func (l *Link) connect() (established bool, err error) {
 	l.expire(time.Now())
 	l.setState(StateConnecting, "dialing "+l.cfg.Addr)
-	d := net.Dialer{Timeout: l.cfg.DialTimeout}
-	nc, err := d.DialContext(l.ctx, "tcp", l.cfg.Addr)
+	nc, err := l.dial(l.tls)
 	if err != nil {
 		return false, fmt.Errorf("dial: %w", err)
 	}

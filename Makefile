@@ -14,7 +14,7 @@ export GOFLAGS   := -mod=mod
 # Packages that need no cgo (all but pkg/node and cmd/aether_bridge).
 PURE_PKGS = $(shell CGO_ENABLED=0 $(GO) list ./... 2>/dev/null | grep -v -e /pkg/node -e /cmd/aether_bridge -e /msgs/ -e /test/)
 
-.PHONY: all venv build generate msgs test test-go test-ros test-panel demo bench lint clean
+.PHONY: all venv build generate msgs test test-go test-ros test-panel demo bench lint clean tls-cert
 
 all: build
 
@@ -51,7 +51,7 @@ msgs: generate
 # with GOOS=linux GOARCH=arm64). aether_bridge links rcl through cgo.
 build: msgs
 	$(ENV) $(GO) build -o bin/ ./cmd/aether_bridge
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/ ./cmd/aether_controller
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/ ./cmd/aether_controller ./cmd/aether_tlscert
 
 ## lint: gofmt, go vet and staticcheck (pinned as a Go tool in go.mod; staticcheck.conf) on the
 ## pure-Go packages; the cgo node package is vetted by test-ros' build.
@@ -84,6 +84,14 @@ demo: build
 ## bench: the benchmark report (not part of make test or CI): bench/results/<date>.md + .json + .png.
 bench: build
 	bench/bench.sh
+
+## tls-cert: a self-signed certificate and key for aether_controller --tls-cert/--tls-key in
+## tls/ (git-ignored), valid for localhost and TLS_HOSTS (comma-separated names and addresses
+## the bridge uses); prints the fingerprint for the bridge's link.tls_fingerprint.
+TLS_HOSTS ?=
+tls-cert:
+	mkdir -p tls
+	CGO_ENABLED=0 $(GO) run ./cmd/aether_tlscert -host "$(TLS_HOSTS)" -cert tls/controller.crt -key tls/controller.key
 
 clean:
 	rm -rf bin build

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
+)
+
+// controllerProcess is the built controller running, with the addresses
+// it printed.
+type controllerProcess struct {
+	addr, panelURL string
+	exited         chan struct{} // closed once exitErr is set
+	exitErr        error
+	cmd            interface{ Signal(os.Signal) error }
+}
+
+// startBinary runs the built controller with args and waits for its
+// "listening on" line (and "panel on" line, when args have --http).
+func startBinary(t *testing.T, args ...string) *controllerProcess {
+	t.Helper()
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &controllerProcess{exited: make(chan struct{}), cmd: cmd.Process}
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, stdout)
+		p.exitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-p.exited:
+		case <-time.After(waitFor):
+		}
+		if t.Failed() {
+			t.Logf("controller stderr:\n%s", stderr.String())
+		}
+	})
+	for p.addr == "" {
+		select {
+		case l := <-lines:
+			if v, ok := strings.CutPrefix(l, "listening on "); ok {
+				p.addr = v
+			} else if v, ok := strings.CutPrefix(l, "panel on "); ok {
+				p.panelURL = v
+			}
+		case <-time.After(waitFor):
+			t.Fatal(`no "listening on ADDR" line on stdout`)
+		}
+	}
+	return p
+}
+
+// TestBinaryTLS runs the controller with --tls-cert/--tls-key, a token
+// and the panel: a TLS client that trusts the certificate file moves the
+// arm, the panel is https and its WebSocket wss, and plain TCP gets no
+// protocol at all.
+func TestBinaryTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, tokenFile := filepath.Join(dir, "c.crt"), filepath.Join(dir, "c.key"), filepath.Join(dir, "token")
+	certPEM, keyPEM, err := tlsutil.SelfSigned(nil, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(certFile, certPEM, 0o644)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	os.WriteFile(tokenFile, []byte("tls-token\n"), 0o600)
+	p := startBinary(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--backend", "sim",
+		"--token-file", tokenFile, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(p.panelURL, "https://") {
+		t.Fatalf("panel at %q, want https://", p.panelURL)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(certPEM)
+	tc := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}
+
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: waitFor}, "tcp", p.addr, tc)
+	if err != nil {
+		t.Fatalf("TLS dial: %v", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitFor))
+	r := bufio.NewReader(conn)
+	for _, step := range []struct{ send, want string }{
+		{`{"type":"hello","version":1,"client":"tls","token":"tls-token"}`, `"message":"hello tls, role control"`},
+		{`{"type":"command","x":120.0,"y":35.5,"z":210.0,"gripper":"open"}`, `{"status":"ok","message":"Command received"}`},
+	} {
+		io.WriteString(conn, step.send+"\n")
+		if got, _ := r.ReadString('\n'); !strings.Contains(got, step.want) {
+			t.Fatalf("%s over TLS: %q, want %s", step.send, got, step.want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
+	ws, _, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(p.panelURL, "https")+"ws", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatalf("wss: %v", err)
+	}
+	defer ws.CloseNow()
+	ws.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","version":1,"client":"panel-t","role":"monitor","token":"tls-token"}`+"\n"))
+	if _, b, err := ws.Read(ctx); err != nil || !strings.Contains(string(b), "hello panel-t, role monitor") {
+		t.Fatalf("hello over wss: %q %v", b, err)
+	}
+
+	plain, err := net.DialTimeout("tcp", p.addr, waitFor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	plain.SetDeadline(time.Now().Add(waitFor))
+	io.WriteString(plain, `{"type":"ping"}`+"\n")
+	if b, _ := io.ReadAll(plain); strings.Contains(string(b), "status") {
+		t.Fatalf("plain TCP got a protocol reply from a TLS controller: %q", b)
+	}
+
+	p.cmd.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		if p.exitErr != nil {
+			t.Fatalf("exit after SIGTERM: %v", p.exitErr)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("did not exit after SIGTERM")
+	}
+}
+
+func TestTLSFlagsGoTogether(t *testing.T) {
+	for _, args := range [][]string{{"--tls-cert", "x.crt"}, {"--tls-key", "x.key"}} {
+		if err := run(append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "go together") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	err := run([]string{"--listen", "127.0.0.1:0", "--tls-cert", "none.crt", "--tls-key", "none.key"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "aether_tlscert") {
+		t.Errorf("missing files: %v, want a hint to make a pair", err)
+	}
+}

@@ -146,7 +146,7 @@ func (l *Link) Send(r protocol.Request) (protocol.ID, error) {
 		return "", fmt.Errorf("%w: Send after Close", ErrClosed)
 	}
 	if len(l.queue) >= l.cfg.QueueSize {
-		return "", fmt.Errorf("%w: %d commands are waiting to be sent (the controller is unreachable or slow, link state %s): retry later, or raise Config.QueueSize",
+		return "", fmt.Errorf("%w: %d commands are waiting to be sent (the controller is unreachable or slow, link state %s): retry later, or raise the bridge's link.queue_size parameter",
 			ErrQueueFull, len(l.queue), l.m.state)
 	}
 	l.queue = append(l.queue, e)
@@ -279,9 +279,9 @@ func checkRequest(r *protocol.Request) *protocol.Error {
 		}
 	case protocol.TypeStop, protocol.TypeHome, protocol.TypeReset, protocol.TypeStatus, protocol.TypePing:
 	case protocol.TypeHello:
-		return &protocol.Error{Code: protocol.CodeInvalidCommand, Message: "hello is sent by the link on every connection: set Config.Token and Config.ClientName instead"}
+		return &protocol.Error{Code: protocol.CodeInvalidCommand, Message: "hello is sent by the link on every connection: set the token and client name in the link's configuration (the bridge's token_file and client_name parameters) instead"}
 	case protocol.TypeSubscribe:
-		return &protocol.Error{Code: protocol.CodeInvalidCommand, Message: "subscribe is sent by the link on every connection: set Config.Subscribe instead"}
+		return &protocol.Error{Code: protocol.CodeInvalidCommand, Message: "subscribe is sent by the link on every connection when its configuration asks for telemetry: do not send it yourself"}
 	default:
 		return &protocol.Error{Code: protocol.CodeInvalidCommand, Message: fmt.Sprintf("request type %q cannot be sent: use command, stop, home, reset, status or ping", r.Type)}
 	}

@@ -147,8 +147,8 @@ func TestSendRejectsBadRequests(t *testing.T) {
 		{"NaN x", nanX, protocol.CodeOutOfRange, `"x"`},
 		{"gripper 1.5", badGrip, protocol.CodeOutOfRange, "gripper"},
 		{"ttl 0", badTTL, protocol.CodeOutOfRange, "ttl_ms"},
-		{"hello", protocol.Request{Type: protocol.TypeHello}, protocol.CodeInvalidCommand, "Config.Token"},
-		{"subscribe", protocol.Request{Type: protocol.TypeSubscribe}, protocol.CodeInvalidCommand, "Config.Subscribe"},
+		{"hello", protocol.Request{Type: protocol.TypeHello}, protocol.CodeInvalidCommand, "token_file and client_name parameters"},
+		{"subscribe", protocol.Request{Type: protocol.TypeSubscribe}, protocol.CodeInvalidCommand, "do not send it yourself"},
 		{"unknown", protocol.Request{Type: "dance"}, protocol.CodeInvalidCommand, "dance"},
 	}
 	for _, tc := range cases {
@@ -249,7 +249,7 @@ func TestQueueFullLosesNothing(t *testing.T) {
 	if !errors.Is(err, link.ErrQueueFull) || id != "" {
 		t.Fatalf("4th Send = %q, %v; want ErrQueueFull", id, err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "Config.QueueSize") || !strings.Contains(msg, "3 commands") {
+	if msg := err.Error(); !strings.Contains(msg, "link.queue_size parameter") || !strings.Contains(msg, "3 commands") {
 		t.Fatalf("message %q should say how many wait and what to change", msg)
 	}
 	var ce interface{ AckCode() string }
@@ -336,7 +336,7 @@ func TestWrongTokenIsNotLegacy(t *testing.T) {
 	l := newLink(t, cfg)
 	waitFor(t, 5*time.Second, "a backoff naming the refused hello", func() bool {
 		for _, r := range rec.reasons(link.StateBackoff) {
-			if strings.Contains(r, "refused hello") && strings.Contains(r, "Config.Token") {
+			if strings.Contains(r, "refused hello") && strings.Contains(r, "token_file parameter") && strings.Contains(r, "--token-file") && !strings.Contains(r, "Config.") {
 				return true
 			}
 		}

@@ -164,6 +164,20 @@ func isLegacyHelloReply(r protocol.Response) bool {
 		(r.Code == "" || r.Code == protocol.CodeInvalidCommand || r.Code == protocol.CodeInvalidJSON)
 }
 
+// helloFix says what to change when the controller refuses hello with code,
+// in the words of the bridge's parameters and the controller's flags.
+func helloFix(code protocol.Code) string {
+	switch code {
+	case protocol.CodeUnauthorized:
+		return "set the bridge's token_file parameter to a file holding the controller's token (the same file as its --token-file), or token_file:=\"\" if the controller has none"
+	case protocol.CodeUnsupportedVersion:
+		return "run aether_bridge and aether_controller from the same release"
+	case protocol.CodeBusy:
+		return "the bridge retries; the controller's message above says what frees a place"
+	}
+	return "check the bridge's token_file and client_name parameters against the controller's --token-file"
+}
+
 // handshake says hello and, if configured, subscribes. It reports whether
 // the server speaks only the seed protocol.
 func (l *Link) handshake(c *transport.Conn) (legacy bool, err error) {
@@ -180,7 +194,7 @@ func (l *Link) handshake(c *transport.Conn) (legacy bool, err error) {
 				"reply", resp.Message, "code", resp.Code)
 			return true, nil
 		}
-		return false, fmt.Errorf("controller refused hello: %s (code %s): check Config.Token and Config.ClientName against the controller's settings", resp.Message, resp.Code)
+		return false, fmt.Errorf("controller refused hello: %s (code %s): %s", resp.Message, resp.Code, helloFix(resp.Code))
 	}
 	if resp.Server != nil {
 		s := *resp.Server

@@ -94,6 +94,10 @@ func (c *Core) check(frame string, xm, ym, zm float64, clamp bool) (ik.Point, er
 				"%s is %v: targets must be finite numbers in metres", v.name, v.v)}
 		}
 	}
+	xm, ym, zm, err := checkWorkspace(c.cfg.Arm.Workspace, xm, ym, zm, clamp)
+	if err != nil {
+		return ik.Point{}, err
+	}
 	p := millimetres(ik.Point{X: xm, Y: ym, Z: zm})
 	sol, err := c.cfg.Arm.IK(p, ik.Options{Clamp: clamp})
 	if err != nil {

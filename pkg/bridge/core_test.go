@@ -137,8 +137,11 @@ func TestBadTargetsAreRejectedBeforeSending(t *testing.T) {
 		{"NaN", "", math.NaN(), p.Y, p.Z, "out_of_range", "x is NaN"},
 		{"+Inf", "", p.X, math.Inf(1), p.Z, "out_of_range", "y is +Inf"},
 		{"-Inf", "base_link", p.X, p.Y, math.Inf(-1), "out_of_range", "z is -Inf"},
-		{"outside workspace", "", 5, 0, 0.1, "out_of_range", ""},
-		{"millimetres by mistake", "", 120, 35.5, 210, "out_of_range", ""},
+		{"outside workspace", "", 5, 0, 0.1, "out_of_range", "x = 5 m is above the workspace maximum"},
+		{"millimetres by mistake", "", 120, 35.5, 210, "out_of_range", "x = 120 m is above the workspace maximum"},
+		// 1e308 m is +Inf in mm: the ack names the value sent and the limit, in metres
+		{"x = 1e308 m", "", 1e308, p.Y, p.Z, "out_of_range", "x = 1e+308 m is above the workspace maximum 0."},
+		{"z = -1e308 m", "", p.X, p.Y, -1e308, "out_of_range", "z = -1e+308 m is below the workspace minimum "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,13 +159,15 @@ func TestBadTargetsAreRejectedBeforeSending(t *testing.T) {
 }
 
 func TestClampSendsTheNearestReachablePoint(t *testing.T) {
-	c, sink, log := newCore(t, Config{Clamp: true})
-	c.Target("/aether/target", "", 5, 0, 0.1)
-	if len(sink.targets) != 1 {
-		t.Fatalf("clamped target not sent (acks %+v)", log.acks)
-	}
-	if !ik.DefaultModel().Workspace.Contains(sink.targets[0]) {
-		t.Fatalf("clamped target %v is outside the workspace", sink.targets[0])
+	for _, x := range []float64{5, 1e308} { // 1e308 m overflows to +Inf in mm
+		c, sink, log := newCore(t, Config{Clamp: true})
+		c.Target("/aether/target", "", x, 0, 0.1)
+		if len(sink.targets) != 1 {
+			t.Fatalf("x = %g: clamped target not sent (acks %+v)", x, log.acks)
+		}
+		if !ik.DefaultModel().Workspace.Contains(sink.targets[0]) {
+			t.Fatalf("x = %g: clamped target %v is outside the workspace", x, sink.targets[0])
+		}
 	}
 }
 

@@ -141,7 +141,7 @@ func (s *Set) Set(name string, v Value) error {
 		return s.unknown(name)
 	}
 	if p.desc.ReadOnly {
-		return fmt.Errorf("parameter %q is read-only; set it at start-up with -p %s:=%s or in a params file", name, name, p.value)
+		return fmt.Errorf("parameter %q is read-only (it is %s until a restart); to use %s, restart the node with -p %s:=%s or put it in a params file", name, p.value, v, name, v)
 	}
 	nv, err := convert(p.desc, v)
 	if err != nil {

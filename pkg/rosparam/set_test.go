@@ -125,7 +125,7 @@ func TestSetEnforcesTypeRangeReadOnly(t *testing.T) {
 		{"dry_run", NewString("yes"), `parameter "dry_run" is a bool; got string "yes": give true or false`},
 		{"dry_run", NewBool(true), ""},
 		{"link.host", NewInteger(5), "quote it"},
-		{"arm.model_file", NewString("b.yaml"), `parameter "arm.model_file" is read-only; set it at start-up`},
+		{"arm.model_file", NewString("b.yaml"), `parameter "arm.model_file" is read-only (it is "arm.yaml" until a restart); to use "b.yaml", restart the node with -p arm.model_file:="b.yaml"`},
 		{"link.prot", NewInteger(1), `unknown parameter "link.prot" (did you mean "link.port"?)`},
 	}
 	for _, c := range cases {

@@ -318,7 +318,14 @@ func openBackend(o options, arm armfile.Arm) (servo.Backend, error) {
 		}
 		return sim.New(sim.Config{Calibrations: arm.Servos, StartJoints: start}, nil)
 	case "pca9685":
-		return pca9685.Open(o.i2cBus, uint16(o.i2cAddr), arm.Servos, 0)
+		b, err := pca9685.Open(o.i2cBus, uint16(o.i2cAddr), arm.Servos, 0)
+		if err != nil && o.i2cBus != "" {
+			return nil, fmt.Errorf("--backend pca9685 --i2c-bus %s: %w", o.i2cBus, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--backend pca9685: %w", err)
+		}
+		return b, nil
 	case "serial":
 		return serial.Open(serial.Config{Device: o.serialPort, Baud: o.serialBaud}, arm.Servos)
 	default:

@@ -192,6 +192,20 @@ func TestRunRejects(t *testing.T) {
 	}
 }
 
+// --backend pca9685 on a machine without I²C names the flag, the bus tried
+// and how to turn I²C on.
+func TestRunPCA9685WithoutI2C(t *testing.T) {
+	if m, _ := filepath.Glob("/dev/i2c-*"); len(m) > 0 {
+		t.Skip("this machine has an I²C bus")
+	}
+	err := run([]string{"--listen", "127.0.0.1:0", "--backend", "pca9685", "--i2c-bus", "1"}, io.Discard, io.Discard)
+	for _, want := range []string{`--backend pca9685 --i2c-bus 1: pca9685: cannot open I²C bus "1" (/dev/i2c-1)`, "raspi-config", "dtparam=i2c_arm=on"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to mention %q", err, want)
+		}
+	}
+}
+
 // A port another program holds: the error names the flag and says to stop
 // the other program or change the flag.
 func TestRunListenPortInUse(t *testing.T) {

@@ -91,7 +91,7 @@ func Open(busName string, addr uint16, cals servo.Calibrations, freqHz float64) 
 	}
 	bus, err := i2creg.Open(busName)
 	if err != nil {
-		return nil, fmt.Errorf("pca9685: open I²C bus %q: %w (is I²C enabled, e.g. raspi-config → Interface Options?)", busName, err)
+		return nil, openError(busName, err, i2creg.All())
 	}
 	b, err := New(bus, addr, cals, freqHz)
 	if err != nil {

@@ -292,9 +292,12 @@ func (a Arm) Model() ik.Model {
 	return m
 }
 
-// Hash identifies the kinematic model, as sent in the hello reply's
-// arm_hash: "sha256:" and ik.Model.Hash of Kinematics.
-func (a Arm) Hash() string { return "sha256:" + a.Kinematics.Hash() }
+// Hash identifies the effective model (Model: kinematics with joint limits
+// narrowed to the servos' ranges), as sent in the hello reply's arm_hash:
+// "sha256:" and ik.Model.Hash. The bridge hashes its own Model the same way,
+// so two arm files that would make the two sides check targets differently
+// hash differently.
+func (a Arm) Hash() string { return "sha256:" + a.Model().Hash() }
 
 // servoFor returns the index and calibration of the servo driving joint.
 func (a Arm) servoFor(joint string) (int, servo.Calibration, bool) {

@@ -29,6 +29,7 @@ type Core struct {
 	mu       sync.Mutex
 	estopped bool // /aether/estop engaged: motion is refused locally
 	arm      armView
+	armCheck ArmCheck // the controller's arm model against ours (CheckServer)
 	pending  map[protocol.ID]pending
 	order    []protocol.ID          // insertion order of pending, for bounded eviction
 	early    map[protocol.ID]result // results that arrived before their command was tracked
@@ -70,8 +71,8 @@ func (c *Core) Target(source, frame string, xm, ym, zm float64) {
 		c.reject(source, err, nil)
 		return
 	}
-	if c.Estopped() {
-		c.reject(source, estopErr(), metres(p))
+	if err := c.motionRefused(); err != nil {
+		c.reject(source, err, metres(p))
 		return
 	}
 	id, err := c.sink.SetTarget(Target{Point: p, Created: now})
@@ -119,8 +120,8 @@ func (c *Core) Gripper(source string, v float64) {
 			"gripper %v is outside 0..1 (0 = open, 1 = closed)", v)}, nil)
 		return
 	}
-	if c.Estopped() {
-		c.reject(source, estopErr(), nil)
+	if err := c.motionRefused(); err != nil {
+		c.reject(source, err, nil)
 		return
 	}
 	c.send(source, Command{Kind: CommandGripper, Gripper: v})
@@ -169,6 +170,10 @@ func (c *Core) Stop(source string) (id protocol.ID, queued bool) {
 // controller is unreachable it is refused (and the error says so), never
 // run late.
 func (c *Core) Home(source string) (protocol.ID, error) {
+	if err := c.armRefused(); err != nil {
+		c.reject(source, err, nil)
+		return "", err
+	}
 	id, err := c.send(source, Command{Kind: CommandHome})
 	if err == nil {
 		c.mu.Lock()

@@ -59,6 +59,11 @@ type Config struct {
 	ClientName string
 	// GripperJoint names the gripper in ArmState.Names; "" leaves it out.
 	GripperJoint string
+	// ArmFile names the arm file Arm came from, for messages; "" = built-in.
+	ArmFile string
+	// ArmMismatch is what a controller with another arm model gets:
+	// ArmMismatchError (also "") or ArmMismatchWarn.
+	ArmMismatch string
 }
 
 // DefaultBaseFrame is the base frame when none is configured.

@@ -36,6 +36,7 @@ type Settings struct {
 	BaseFrame         string        // frame stamped targets must use
 	Arm               ik.Model      // from the arm file, or the built-in model
 	ArmFile           string        // "" = built-in model
+	ArmMismatch       string        // ArmMismatchError | ArmMismatchWarn
 	Clamp             bool          // clamp to workspace instead of rejecting
 	DiagnosticsPeriod time.Duration // /diagnostics period
 	GripperJoint      string        // joint name for the gripper in /joint_states and trajectories; "" = leave out
@@ -53,7 +54,8 @@ func (s Settings) ControllerAddr() string {
 
 // Core returns the Core configuration.
 func (s Settings) Core() Config {
-	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp, ClientName: s.ClientName, GripperJoint: s.GripperJoint}
+	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp, ClientName: s.ClientName, GripperJoint: s.GripperJoint,
+		ArmFile: s.ArmFile, ArmMismatch: s.ArmMismatch}
 }
 
 // LinkConfig returns the link configuration (callbacks left to the caller).
@@ -126,6 +128,9 @@ var Params = []Param{
 	{Name: "arm", Type: String, Default: "", ReadOnly: true,
 		Description: "arm YAML, the same file as the controller's --arm (kinematics and servo ranges); empty: built-in arm",
 		apply:       applyArmFile},
+	{Name: "arm_mismatch", Type: String, Default: ArmMismatchError, ReadOnly: true, Choices: []string{ArmMismatchError, ArmMismatchWarn},
+		Description: "when the controller's arm model (hello arm_hash) is not the one from arm: error refuses motion and reconnects until they match; warn only reports it",
+		apply:       func(s *Settings, v any) error { s.ArmMismatch = v.(string); return nil }},
 	{Name: "clamp_to_workspace", Type: Bool, Default: false,
 		Description: "move out-of-workspace or unreachable targets to the nearest reachable point instead of rejecting them",
 		apply:       func(s *Settings, v any) error { s.Clamp = v.(bool); return nil }},

@@ -100,6 +100,9 @@ func (s *LinkSink) Start(ev Events) error {
 	}
 	cfg.OnState = ev.LinkState
 	cfg.OnTelemetry = ev.Telemetry
+	if ck, ok := ev.(ServerChecker); ok {
+		cfg.CheckServer = ck.CheckServer // the arm_hash check
+	}
 	l, err := link.New(cfg)
 	if err != nil {
 		return fmt.Errorf("starting the link to %s: %w", cfg.Addr, err)

@@ -23,6 +23,9 @@ type LinkStatus struct {
 	// Watchdog is the controller's watchdog state as last reported
 	// (protocol.Watchdog*); "" before any report.
 	Watchdog string
+	// Arm is the controller's arm model against the bridge's, as of the
+	// last hello.
+	Arm ArmCheck
 }
 
 // ArmState is the arm as the controller reports it, in ROS units.
@@ -55,6 +58,10 @@ func (c *Core) LinkState(sc link.StateChange) {
 	st := &c.arm.link
 	st.State, st.Reason = sc.State, sc.Reason
 	st.Up = sc.State == link.StateConnected || sc.State == link.StateLegacy
+	st.Arm = c.armCheck
+	if sc.State == link.StateConnected && c.armCheck.Mismatch {
+		st.Reason = c.armCheck.Message // arm_mismatch warn; under error the link backs off with it
+	}
 	ls := *st
 	c.mu.Unlock()
 	if c.out.Link != nil {

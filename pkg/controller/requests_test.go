@@ -48,7 +48,7 @@ func TestRequestTypes(t *testing.T) {
 			if r.Type != protocol.TypeHello || r.ID != "1" || s == nil {
 				t.Fatalf("hello reply %+v", r)
 			}
-			if s.Protocol != 1 || s.Name != ServerName || s.Arm != arm.Name || s.ArmHash != "sha256:"+arm.Kinematics.Hash() {
+			if s.Protocol != 1 || s.Name != ServerName || s.Arm != arm.Name || s.ArmHash != arm.Hash() {
 				t.Fatalf("server info %+v", s)
 			}
 			if len(s.Joints) != len(arm.Kinematics.Joints) || s.Joints[2].Name != "elbow_pitch" || s.Joints[2].MinDeg != -90 || s.Joints[2].MaxDeg != 15 {

@@ -112,6 +112,12 @@ type Config struct {
 	// on the same goroutine. If it falls behind, only the newest state is
 	// kept. Nil means ignore.
 	OnTelemetry func(protocol.State)
+	// CheckServer, if set, vets the controller's hello reply (nil from a
+	// seed-protocol server) before anything else is sent on the connection,
+	// e.g. that its arm model is the bridge's. An error closes the
+	// connection and becomes the backoff reason; the link keeps redialling,
+	// so a controller restarted with the right settings is picked up.
+	CheckServer func(*protocol.ServerInfo) error
 }
 
 // withDefaults returns c with every zero field set to its default: the only

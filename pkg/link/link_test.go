@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -401,5 +402,42 @@ func TestCloseSettlesEverything(t *testing.T) {
 	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// CheckServer refusing the hello reply (the bridge's arm_hash check) keeps
+// the link from connecting: nothing is executed, the refusal is the backoff
+// reason, and the link keeps redialling.
+func TestCheckServerRefusalKeepsTheLinkOff(t *testing.T) {
+	leakCheck(t)
+	srv := startServer(t, "127.0.0.1:0", fakectl.ModeV1, "")
+	var rec recorder
+	cfg := rec.config(srv.Addr())
+	var mu sync.Mutex
+	var seen []*protocol.ServerInfo
+	cfg.CheckServer = func(info *protocol.ServerInfo) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, info)
+		return errors.New("arm model mismatch: test")
+	}
+	l := newLink(t, cfg)
+	l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210})
+	waitFor(t, 5*time.Second, "two refused connections", func() bool {
+		n := 0
+		for _, r := range rec.reasons(link.StateBackoff) {
+			if strings.HasPrefix(r, "arm model mismatch: test; next attempt in") {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	if rec.stateSeen(link.StateConnected) || len(srv.Executions()) != 0 {
+		t.Fatalf("connected %v, executions %v: a refused server got traffic", rec.stateSeen(link.StateConnected), srv.Executions())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen[0] == nil || seen[0].Protocol != protocol.Version {
+		t.Fatalf("CheckServer got %+v, want the hello reply's server info", seen[0])
 	}
 }

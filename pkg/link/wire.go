@@ -178,6 +178,18 @@ func helloFix(code protocol.Code) string {
 	return "check the bridge's token_file and client_name parameters against the controller's --token-file"
 }
 
+// checkServer runs Config.CheckServer, if set, on a copy of info.
+func (l *Link) checkServer(info *protocol.ServerInfo) error {
+	if l.cfg.CheckServer == nil {
+		return nil
+	}
+	if info != nil {
+		c := *info
+		info = &c
+	}
+	return l.cfg.CheckServer(info)
+}
+
 // handshake says hello and, if configured, subscribes. It reports whether
 // the server speaks only the seed protocol.
 func (l *Link) handshake(c *transport.Conn) (legacy bool, err error) {
@@ -192,13 +204,16 @@ func (l *Link) handshake(c *transport.Conn) (legacy bool, err error) {
 			l.server.Store(nil)
 			l.log.Warn("controller does not know hello: using the seed protocol on this connection",
 				"reply", resp.Message, "code", resp.Code)
-			return true, nil
+			return true, l.checkServer(nil)
 		}
 		return false, fmt.Errorf("controller refused hello: %s (code %s): %s", resp.Message, resp.Code, helloFix(resp.Code))
 	}
 	if resp.Server != nil {
 		s := *resp.Server
 		l.server.Store(&s)
+	}
+	if err := l.checkServer(resp.Server); err != nil {
+		return false, err
 	}
 	if l.cfg.Subscribe {
 		id, _ := nextID()

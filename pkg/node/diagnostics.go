@@ -34,10 +34,12 @@ func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 	sc := n.linkStatus
 	n.stateMu.Unlock()
 	m := l.Metrics()
-	switch sc.State {
-	case link.StateConnected:
+	switch {
+	case sc.State == link.StateConnected && sc.Arm.Mismatch: // arm_mismatch:=warn
+		st.Level, st.Message = diag.DiagnosticStatus_WARN, sc.Arm.Message
+	case sc.State == link.StateConnected:
 		st.Level, st.Message = diag.DiagnosticStatus_OK, "connected"
-	case link.StateLegacy:
+	case sc.State == link.StateLegacy:
 		st.Level, st.Message = diag.DiagnosticStatus_WARN, "connected to a seed-protocol server (no hello, no heartbeat)"
 	default:
 		st.Level, st.Message = diag.DiagnosticStatus_ERROR, fmt.Sprintf("%s: %s", sc.State, sc.Reason)
@@ -48,6 +50,7 @@ func (n *Node) linkDiagnostics() diag.DiagnosticStatus {
 		kv("sent", m.Sent), kv("acked", m.Acked), kv("errors", m.Errors),
 		kv("replaced", m.Replaced), kv("dropped_stale", m.Dropped), kv("reconnects", m.Reconnects),
 		kv("control", sc.Control), kv("watchdog", sc.Watchdog),
+		kv("arm_hash_controller", sc.Arm.Controller), kv("arm_hash_bridge", sc.Arm.Bridge),
 	}
 	return st
 }

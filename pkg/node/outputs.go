@@ -102,7 +102,10 @@ func (n *Node) onLinkStatus(st bridge.LinkStatus) {
 	prev := n.linkStatus
 	n.linkStatus = st
 	n.stateMu.Unlock()
-	if prev.State != st.State || prev.Reason != st.Reason {
+	switch {
+	case st.Arm.Mismatch && prev.Arm != st.Arm:
+		n.log.Warn("link", "state", st.State.String(), "reason", st.Arm.Message)
+	case prev.State != st.State || prev.Reason != st.Reason:
 		n.log.Info("link", "state", st.State.String(), "reason", st.Reason)
 	}
 	n.publishLinkState()

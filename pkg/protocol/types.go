@@ -92,6 +92,7 @@ const (
 	CodeAckTimeout   Code = "ack_timeout"   // the controller did not answer in time
 	CodeClosed       Code = "closed"        // the bridge shut down before the command was answered
 	CodeError        Code = "error"         // a seed-protocol server refused the command (it sends no code)
+	CodeArmMismatch  Code = "arm_mismatch"  // the controller's arm model (hello arm_hash) is not the bridge's: motion refused
 )
 
 // Reply statuses.

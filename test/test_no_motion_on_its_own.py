@@ -104,9 +104,13 @@ def test_commands_while_the_controller_is_down_never_run_after_it_starts(procs, 
         # A probe through the bridge: once it reached the controller, anything the bridge still
         # held from the outage would have been sent before it.
         ok(io.gripper(0.0))
-        received = [json.loads(json.loads('"' + m.group(1) + '"')) for m in map(WIRE_IN.search, ctl.output().splitlines()) if m]
-        moves = [r for r in received if r.get("type") in ("command", "home", "reset")]
-        assert moves == [{"type": "command", "id": moves[0]["id"], "gripper": 0, "ttl_ms": moves[0]["ttl_ms"]}], moves
+
+        def moves():
+            lines = [json.loads(json.loads('"' + m.group(1) + '"')) for m in map(WIRE_IN.search, ctl.output().splitlines()) if m]
+            return [r for r in lines if r.get("type") in ("command", "home", "reset")]
+
+        got = peer.spin_until(moves, what="the controller to log the probe")
+        assert got == [{"type": "command", "id": got[0]["id"], "gripper": 0, "ttl_ms": got[0]["ttl_ms"]}], got
         st = arm.state()
         assert not st["moving"] and st["gripper"] == 0, st
     finally:

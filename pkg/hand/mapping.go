@@ -18,7 +18,22 @@ const (
 	DefaultOpenBelow     = 0.5
 	DefaultMinConfidence = 0.5
 	DefaultClutch        = ClutchAlways
-	DefaultLossTimeout   = 500 * time.Millisecond
+	DefaultMode          = ModeRelative
+	DefaultLossTimeout   = time.Second
+)
+
+// Mode says how palm positions become arm targets.
+type Mode string
+
+// Mapping modes.
+const (
+	// ModeRelative (a clutch): while engaged the arm follows the hand's
+	// displacement since engagement, from where the controller reported
+	// the arm then. Re-engaging never makes the arm jump.
+	ModeRelative Mode = "relative"
+	// ModeAbsolute: the arm goes to A(h), the palm mapped through AxisMap,
+	// Scale and Offset, wherever the arm was; engaging can move it far.
+	ModeAbsolute Mode = "absolute"
 )
 
 // DefaultAxisMap is the AxisMap used when AxisMap is all empty: the tracker
@@ -108,18 +123,20 @@ type PinchConfig struct {
 //
 //	A(h)[i] = Offset[i] + Scale[i] · sign_i · h[axis_i]     (i = arm x, y, z)
 //
-// where axis_i and sign_i come from AxisMap[i]. While engaged the tracker
-// moves the arm relatively: target = anchor + A(h) − A(h0), h0 being the palm
-// at engagement and anchor the arm position then.
+// where axis_i and sign_i come from AxisMap[i]. In ModeAbsolute the target
+// is A(h). In ModeRelative (the default) the tracker moves the arm
+// relatively: target = anchor + A(h) − A(h0), h0 being the palm at
+// engagement and anchor the arm position the controller reported then.
 type Mapping struct {
+	// Mode is ModeRelative or ModeAbsolute. Empty means DefaultMode.
+	Mode Mode
 	// Scale is the arm displacement per unit of hand displacement (m/m) along
 	// arm x, y, z, applied after AxisMap. A zero entry means 1. Negative
 	// entries are rejected: flip an axis with a "-" in AxisMap instead.
 	Scale [3]float64
 	// Offset, in metres in the arm base frame, places the absolute mapping
-	// A(h); it only matters when engagement starts before the arm position is
-	// known (see Tracker.SetArmPosition). Zero means the tracker origin maps
-	// onto the arm base origin.
+	// A(h) (ModeAbsolute; it cancels out in ModeRelative). Zero means the
+	// tracker origin maps onto the arm base origin.
 	Offset [3]float64
 	// AxisMap names, for arm x, y and z in turn, the tracker axis that drives
 	// it: "x", "y" or "z", optionally signed ("-z", "+x"); each tracker axis
@@ -138,9 +155,10 @@ type Mapping struct {
 	// Clutch says when hand motion moves the arm. Empty means DefaultClutch.
 	Clutch ClutchMode
 	// LossTimeout is how long, in frame time, without a good frame before
-	// Output.Lost is set. Frames further apart than this also restart
-	// engagement, so a stalled tracker cannot make the arm jump. Zero means
-	// DefaultLossTimeout.
+	// Output.Lost is set. A shorter dropout keeps the engagement and its
+	// anchor; good frames further apart than this restart engagement
+	// (re-anchoring on the arm's reported position), so a stalled tracker
+	// cannot make the arm jump. Zero means DefaultLossTimeout.
 	LossTimeout time.Duration
 }
 
@@ -173,6 +191,9 @@ func (m Mapping) withDefaults() Mapping {
 	if m.Clutch == "" {
 		m.Clutch = DefaultClutch
 	}
+	if m.Mode == "" {
+		m.Mode = DefaultMode
+	}
 	if m.LossTimeout == 0 {
 		m.LossTimeout = DefaultLossTimeout
 	}
@@ -204,6 +225,11 @@ func (m Mapping) Validate() error {
 	case "", ClutchAlways, ClutchPinchHold, ClutchExternal:
 	default:
 		errs = append(errs, fmt.Errorf("Clutch: %q is not a clutch mode; use %q, %q or %q", m.Clutch, ClutchAlways, ClutchPinchHold, ClutchExternal))
+	}
+	switch m.Mode {
+	case "", ModeRelative, ModeAbsolute:
+	default:
+		errs = append(errs, fmt.Errorf("Mode: %q is not a mapping mode; use %q or %q", m.Mode, ModeRelative, ModeAbsolute))
 	}
 	if m.LossTimeout < 0 {
 		errs = append(errs, fmt.Errorf("LossTimeout: %v is negative (0 means %v)", m.LossTimeout, DefaultLossTimeout))

@@ -83,10 +83,12 @@ func TestTrackerProperties(t *testing.T) {
 			t.Fatalf("random mapping %+v: %v", m, err)
 		}
 		var (
-			arm      *Point
+			arm      *Point // as the controller last reported it
 			engaged  bool
 			lastGrip = -1.0
 			f        = Frame{Stamp: t0}
+			lastGood time.Time
+			dropped  bool // the previous frame was a dropout (a bad frame)
 		)
 		for i := 0; i < 400; i++ {
 			if rng.IntN(30) == 0 {
@@ -112,11 +114,13 @@ func TestTrackerProperties(t *testing.T) {
 				if !o.Target.finite() || !o.Engaged {
 					t.Fatalf("%s: bad target output %+v", where(), o)
 				}
-				if !engaged && arm != nil && *o.Target != *arm {
+				if arm == nil {
+					t.Fatalf("%s: engaged before the arm's position was reported: %+v", where(), *o.Target)
+				}
+				resumed := dropped && f.Stamp.After(prevStamp) && f.Stamp.Sub(lastGood) <= m.withDefaults().LossTimeout
+				if !engaged && !resumed && *o.Target != *arm {
 					t.Fatalf("%s: engagement started at %+v, arm was at %+v", where(), *o.Target, *arm)
 				}
-				p := *o.Target
-				arm = &p
 			} else if o.Reason == "" {
 				t.Fatalf("%s: hold without a reason: %+v", where(), o)
 			}
@@ -128,6 +132,12 @@ func TestTrackerProperties(t *testing.T) {
 				lastGrip = g
 			}
 			engaged = o.Engaged
+			if !f.Stamp.Equal(prevStamp) {
+				dropped = !frameIsGood(f, m)
+				if !dropped {
+					lastGood = f.Stamp
+				}
+			}
 		}
 	}
 }

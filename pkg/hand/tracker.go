@@ -40,19 +40,27 @@ type Output struct {
 	// Gripper is the new gripper command, 0 = open, 1 = closed; nil means no
 	// change. It is set only when the commanded state changes.
 	Gripper *float64
-	// Engaged reports whether hand motion currently moves the arm.
+	// Engaged reports whether hand motion currently moves the arm (false
+	// during a dropout, even one short enough to keep the anchor).
 	Engaged bool
 	// Lost is set once no good frame has arrived for Mapping.LossTimeout (or
-	// none ever has).
+	// none ever has): the next engagement re-anchors.
 	Lost bool
 	// Reason says why Target is nil, or what else happened (a clock jump);
 	// empty for an ordinary tracked frame.
 	Reason string
+	// Tracked: the frame had a usable hand (engaged or not).
+	Tracked bool
 }
 
 // Tracker turns frames into arm targets, following Mapping. It is safe for
 // concurrent use: the node may call SetArmPosition and SetClutch from other
 // goroutines than Update.
+//
+// In relative mode the arm's position comes only from SetArmPosition (the
+// controller's report), never from the tracker's own targets, and a
+// dropout shorter than LossTimeout keeps the anchor: the mapping does not
+// drift however often the hand flickers out.
 type Tracker struct {
 	m    Mapping // defaults filled in
 	axes [3]axis
@@ -70,7 +78,7 @@ type Tracker struct {
 	anchorHand [3]float64 // filtered palm then
 
 	armKnown bool
-	arm      [3]float64 // latest of SetArmPosition and our last target
+	arm      [3]float64 // latest SetArmPosition: where the controller says the arm is
 
 	pinchKnown, pinchClosed bool // hysteresis state; unknown after loss
 	gripKnown, gripClosed   bool // last gripper command sent
@@ -99,10 +107,11 @@ func NewTracker(m Mapping) (*Tracker, error) {
 // Mapping returns the tracker's mapping with its defaults filled in.
 func (t *Tracker) Mapping() Mapping { return t.m }
 
-// SetArmPosition tells the tracker where the arm is (metres, arm base frame).
-// The next engagement anchors there; an engagement in progress is not
-// affected. Until it is called, the first engagement anchors at the absolute
-// mapping of the palm (see Mapping). A non-finite p is rejected and ignored.
+// SetArmPosition tells the tracker where the arm is (metres, arm base frame),
+// as the controller reports it. The next engagement (relative mode)
+// anchors there; an engagement in progress is not affected. Until it is
+// called, relative mode does not engage. A non-finite p is rejected and
+// ignored.
 func (t *Tracker) SetArmPosition(p Point) error {
 	if !p.finite() {
 		return fmt.Errorf("hand: arm position %+v is not finite; ignored", p)
@@ -111,6 +120,26 @@ func (t *Tracker) SetArmPosition(p Point) error {
 	defer t.mu.Unlock()
 	t.arm, t.armKnown = p.vec(), true
 	return nil
+}
+
+// ForgetArmPosition says the arm's position is unknown (e.g. a home is on
+// its way): relative mode does not start an engagement until the next
+// SetArmPosition.
+func (t *Tracker) ForgetArmPosition() {
+	t.mu.Lock()
+	t.armKnown = false
+	t.mu.Unlock()
+}
+
+// Lose ends tracking now, as if LossTimeout had passed without a good
+// frame: the next engagement re-anchors. The node calls it on a timer
+// when frames stop arriving altogether.
+func (t *Tracker) Lose(reason string) Output {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.resetTracking()
+	t.haveGood = false
+	return Output{Lost: true, Reason: reason}
 }
 
 // SetClutch engages (true) or releases the clutch in ClutchExternal mode; it
@@ -160,7 +189,7 @@ func (t *Tracker) Update(f Frame) Output {
 // track handles a frame whose stamp is after the previous one's.
 func (t *Tracker) track(f Frame) Output {
 	if reason := t.badFrame(f); reason != "" {
-		return t.lose(f.Stamp, reason)
+		return t.dropout(f.Stamp, reason)
 	}
 	var note string
 	if t.haveGood && f.Stamp.Sub(t.lastGood) > t.m.LossTimeout {
@@ -180,32 +209,30 @@ func (t *Tracker) track(f Frame) Output {
 	t.haveGood, t.lastGood = true, f.Stamp
 	t.updatePinch(f.Pinch)
 
-	out := Output{}
+	out := Output{Tracked: true}
 	switch want, why := t.wantEngaged(); {
+	case want && !t.engaged && t.m.Mode == ModeRelative && !t.armKnown:
+		out.Reason = "waiting for the arm's reported position: relative mode anchors the hand there"
 	case want && !t.engaged:
 		t.engaged = true
-		t.anchorHand = h
-		if t.armKnown {
-			t.anchorArm = t.arm
-		} else {
-			t.anchorArm = t.absolute(h)
-		}
+		t.anchorHand, t.anchorArm = h, t.arm
 	case !want:
 		t.engaged = false
 		out.Reason = why
 	}
 	out.Engaged = t.engaged
 	if t.engaged {
-		var target [3]float64
-		for i, a := range t.axes {
-			target[i] = t.anchorArm[i] + t.m.Scale[i]*a.sign*(h[a.from]-t.anchorHand[a.from])
+		target := t.absolute(h)
+		if t.m.Mode == ModeRelative {
+			for i, a := range t.axes {
+				target[i] = t.anchorArm[i] + t.m.Scale[i]*a.sign*(h[a.from]-t.anchorHand[a.from])
+			}
 		}
 		p := pointOf(target)
 		if !p.finite() { // huge Scale × huge palm: refuse rather than send Inf
 			t.resetTracking()
 			return Output{Lost: t.lostAt(f.Stamp), Reason: fmt.Sprintf("target %+v is not finite (check Scale and the palm units); holding", p)}
 		}
-		t.arm, t.armKnown = target, true
 		out.Target = &p
 		if t.m.Clutch != ClutchPinchHold && t.pinchKnown && (!t.gripKnown || t.gripClosed != t.pinchClosed) {
 			t.gripKnown, t.gripClosed = true, t.pinchClosed
@@ -285,9 +312,20 @@ func (t *Tracker) absolute(h [3]float64) [3]float64 {
 	return out
 }
 
-// lose handles tracking loss at time now.
+// lose handles tracking loss at time now: disengage, re-anchor next time.
 func (t *Tracker) lose(now time.Time, reason string) Output {
 	t.resetTracking()
+	return Output{Lost: t.lostAt(now), Reason: reason}
+}
+
+// dropout handles a frame without a usable hand: hold, and restart the
+// filter, but keep the engagement, its anchor and the pinch state, so a
+// hand back within LossTimeout carries on with the same mapping (a
+// longer gap re-anchors, see track).
+func (t *Tracker) dropout(now time.Time, reason string) Output {
+	for _, f := range t.filters {
+		f.Reset()
+	}
 	return Output{Lost: t.lostAt(now), Reason: reason}
 }
 

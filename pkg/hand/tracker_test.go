@@ -13,7 +13,9 @@ var passThrough = FilterConfig{MinCutoffHz: 1e9}
 
 const tol = 1e-6
 
-// driver feeds frames 10 ms apart.
+// driver feeds frames 10 ms apart. It stands in for a controller whose arm
+// starts at the origin and reaches every target at once: it reports each
+// target back with SetArmPosition.
 type driver struct {
 	t  *testing.T
 	tr *Tracker
@@ -24,6 +26,9 @@ func newDriver(t *testing.T, m Mapping) *driver {
 	t.Helper()
 	tr, err := NewTracker(m)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.SetArmPosition(Point{}); err != nil {
 		t.Fatal(err)
 	}
 	return &driver{t: t, tr: tr, ts: t0}
@@ -38,7 +43,13 @@ func (d *driver) hand(p Point, pinch float64) Output {
 func (d *driver) send(f Frame) Output {
 	d.ts = d.ts.Add(10 * time.Millisecond)
 	f.Stamp = d.ts
-	return d.tr.Update(f)
+	o := d.tr.Update(f)
+	if o.Target != nil {
+		if err := d.tr.SetArmPosition(*o.Target); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	return o
 }
 
 func near(a, b Point) bool {
@@ -68,8 +79,11 @@ func (d *driver) wantHold(o Output, reason string) {
 	}
 }
 
-func TestTrackerAbsoluteAnchorWhenArmUnknown(t *testing.T) {
+// Absolute mode maps the palm through axis map, scale and offset, wherever
+// the arm is.
+func TestTrackerAbsoluteMode(t *testing.T) {
 	d := newDriver(t, Mapping{
+		Mode:    ModeAbsolute,
 		AxisMap: [3]string{"-z", "x", "-y"},
 		Scale:   [3]float64{2, 2, 2},
 		Offset:  [3]float64{0.2, 0, 0.1},
@@ -78,6 +92,60 @@ func TestTrackerAbsoluteAnchorWhenArmUnknown(t *testing.T) {
 	// A(h) = Offset + 2·(−h.z, h.x, −h.y)
 	d.wantTarget(d.hand(Point{0.1, 0.2, 0.5}, 0), Point{-0.8, 0.2, -0.3})
 	d.wantTarget(d.hand(Point{0.15, 0.2, 0.4}, 0), Point{-0.6, 0.3, -0.3})
+}
+
+// Relative mode never anchors on a guess: until the arm's position is
+// reported it holds, and says why.
+func TestTrackerRelativeWaitsForTheArmPosition(t *testing.T) {
+	tr, err := NewTracker(Mapping{Filter: passThrough})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tr.Update(Frame{Stamp: t0, Detected: true, Palm: Point{0.1, 0, 0}, Confidence: 1})
+	if o.Target != nil || !strings.Contains(o.Reason, "reported position") {
+		t.Fatalf("engaged without the arm's position: %+v", o)
+	}
+	if err := tr.SetArmPosition(Point{0.2, 0, 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	o = tr.Update(Frame{Stamp: t0.Add(10 * time.Millisecond), Detected: true, Palm: Point{0.3, 0, 0}, Confidence: 1})
+	if o.Target == nil || !near(*o.Target, Point{0.2, 0, 0.1}) {
+		t.Fatalf("first engagement at %v, want the reported arm position", o.Target)
+	}
+	tr.ForgetArmPosition()
+	tr.Lose("test")
+	o = tr.Update(Frame{Stamp: t0.Add(20 * time.Millisecond), Detected: true, Palm: Point{0.3, 0, 0}, Confidence: 1})
+	if o.Target != nil {
+		t.Fatalf("re-engaged on a forgotten position: %+v", o)
+	}
+}
+
+// Dropouts shorter than LossTimeout keep the anchor: three 0.3 s dropouts
+// leave the hand→arm mapping exactly where it was.
+func TestTrackerShortDropoutsKeepTheAnchor(t *testing.T) {
+	d := newDriver(t, Mapping{Filter: passThrough})
+	if err := d.tr.SetArmPosition(Point{0.2, 0, 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	d.wantTarget(d.hand(Point{0, 0, 0.5}, 0), Point{0.2, 0, 0.1})
+	for i := range 3 {
+		for range 30 { // 0.3 s without a hand
+			if o := d.send(Frame{}); o.Target != nil || o.Engaged {
+				t.Fatalf("dropout %d: %+v", i, o)
+			}
+		}
+		// The hand is back, moved 1 cm in x: the arm follows by 1 cm from the same anchor.
+		x := 0.01 * float64(i+1)
+		d.wantTarget(d.hand(Point{x, 0, 0.5}, 0), Point{0.2 + x, 0, 0.1})
+	}
+	// A dropout longer than LossTimeout (1 s) re-anchors on the reported arm.
+	for range 110 {
+		d.send(Frame{})
+	}
+	if err := d.tr.SetArmPosition(Point{0.15, 0.05, 0.12}); err != nil {
+		t.Fatal(err)
+	}
+	d.wantTarget(d.hand(Point{0.3, 0.3, 0.3}, 0), Point{0.15, 0.05, 0.12})
 }
 
 func TestTrackerRelativeToArmPosition(t *testing.T) {
@@ -186,8 +254,8 @@ func TestTrackerLossAndLossTimeout(t *testing.T) {
 	if o := d.send(Frame{}); !o.Lost || o.Target != nil {
 		t.Fatalf("no hand ever seen: %+v, want Lost and hold", o)
 	}
-	d.wantTarget(d.hand(Point{0.1, 0, 0}, 0), Point{0.1, 0, 0})
-	d.wantTarget(d.hand(Point{0.2, 0, 0}, 0), Point{0.2, 0, 0})
+	d.wantTarget(d.hand(Point{0.1, 0, 0}, 0), Point{0, 0, 0})
+	d.wantTarget(d.hand(Point{0.2, 0, 0}, 0), Point{0.1, 0, 0})
 	for i, wantLost := range []bool{false, false, false, true} { // 10, 20, 30 ms < 35 ms ≤ 40 ms
 		o := d.send(Frame{Detected: false, Palm: Point{9, 9, 9}})
 		d.wantHold(o, "not detected")
@@ -198,16 +266,18 @@ func TestTrackerLossAndLossTimeout(t *testing.T) {
 			t.Fatalf("lost frame %d: Lost %v, want %v", i, o.Lost, wantLost)
 		}
 	}
-	// The hand comes back elsewhere: the arm continues from where it was.
+	// The hand comes back elsewhere after the timeout: the arm continues from where it was reported.
 	o := d.hand(Point{0.5, 0.5, 0.5}, 0)
-	d.wantTarget(o, Point{0.2, 0, 0})
+	d.wantTarget(o, Point{0.1, 0, 0})
 	if o.Lost {
 		t.Fatal("still Lost after a good frame")
 	}
-	d.wantTarget(d.hand(Point{0.5, 0.5, 0.6}, 0), Point{0.2, 0, 0.1})
+	d.wantTarget(d.hand(Point{0.5, 0.5, 0.6}, 0), Point{0.1, 0, 0.1})
 }
 
-func TestTrackerBadFramesHoldAndReanchor(t *testing.T) {
+// A bad frame holds the arm; a good one soon after carries on from the same
+// anchor (a short dropout, see TestTrackerShortDropoutsKeepTheAnchor).
+func TestTrackerBadFramesHoldAndKeepTheAnchor(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	good := Frame{Detected: true, Confidence: 0.9, Pinch: 0.1}
 	cases := []struct {
@@ -229,6 +299,9 @@ func TestTrackerBadFramesHoldAndReanchor(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := newDriver(t, Mapping{MinConfidence: 0.5, Filter: passThrough})
+			if err := d.tr.SetArmPosition(Point{0.1, 0.1, 0.1}); err != nil {
+				t.Fatal(err)
+			}
 			g := good
 			g.Palm = Point{0.1, 0.1, 0.1}
 			d.wantTarget(d.send(g), Point{0.1, 0.1, 0.1})
@@ -238,7 +311,7 @@ func TestTrackerBadFramesHoldAndReanchor(t *testing.T) {
 				t.Fatal("still engaged after a bad frame")
 			}
 			g.Palm = Point{0.4, -0.2, 0}
-			d.wantTarget(d.send(g), Point{0.1, 0.1, 0.1})
+			d.wantTarget(d.send(g), Point{0.4, -0.2, 0})
 		})
 	}
 }

@@ -21,8 +21,10 @@ func TestLegacySeedServer(t *testing.T) {
 		t.Fatal("ServerInfo set in legacy mode")
 	}
 
-	tid := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: gp(0)})
+	// Queued first: the writer may start between two calls, so the order
+	// must not depend on who is faster.
 	gid := mustSend(t, l, gripperCmd(0.7))
+	tid := l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210, Gripper: gp(0)})
 	for _, id := range []protocol.ID{tid, gid} {
 		res := rec.one(t, id)
 		if !res.OK() || res.Response.Message != protocol.MessageCommandReceived || res.RTT <= 0 {

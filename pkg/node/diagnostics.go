@@ -14,7 +14,7 @@ import (
 func (n *Node) publishDiagnostics() {
 	arr := diag.NewDiagnosticArray()
 	arr.Header = header("")
-	arr.Status = append(arr.Status, n.linkDiagnostics(), n.controllerDiagnostics(), n.hand.diagnostics())
+	arr.Status = append(arr.Status, n.linkDiagnostics(), n.controllerDiagnostics(), n.handDiagnostics())
 	if err := n.pubs.diagnostics.Publish(arr); err != nil {
 		n.log.Error("publishing diagnostics", "err", err)
 	}

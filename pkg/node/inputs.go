@@ -60,7 +60,7 @@ func (n *Node) createSubscriptions() error {
 		_, e := aether.NewHandStateSubscription(n.node, TopicHand, sensorQoS,
 			func(m *aether.HandState, _ *rclgo.MessageInfo, err error) {
 				if n.takeOK(TopicHand, err) {
-					n.hand.update(m)
+					n.hand.Update(handFrame(m))
 				}
 			})
 		return e

@@ -48,7 +48,7 @@ type Node struct {
 	pubs     publishers
 	core     *bridge.Core
 	linkSink *bridge.LinkSink // nil in gazebo mode
-	hand     *handInput
+	hand     *bridge.HandInput
 
 	ctx    context.Context // cancelled by Close; owns the goroutines below
 	cancel context.CancelFunc
@@ -111,7 +111,7 @@ func New(opts Options) (n *Node, err error) {
 	if err := n.createSubscriptions(); err != nil {
 		return nil, err
 	}
-	if n.hand, err = newHandInput(n.core, settings); err != nil {
+	if n.hand, err = bridge.NewHandInput(n.core, TopicHand, settings.Hand, nil); err != nil {
 		return nil, err
 	}
 	if err := n.createServices(); err != nil {
@@ -143,6 +143,10 @@ func (n *Node) Run(ctx context.Context) error {
 // ROS. Safe to call more than once.
 func (n *Node) Close() error {
 	n.cancel()
+	if n.hand != nil {
+		n.hand.Close()
+		n.hand = nil
+	}
 	var errs []error
 	if n.core != nil {
 		errs = append(errs, n.core.Close())

@@ -92,7 +92,7 @@ func (n *Node) serveParameters() error {
 // applyLive takes the parameters that may change at run time into effect.
 func (n *Node) applyLive(s bridge.Settings) {
 	n.core.SetClamp(s.Clamp)
-	if err := n.hand.setMapping(s.Hand); err != nil {
+	if err := n.hand.SetMapping(s.Hand); err != nil {
 		n.log.Error("applying hand.* parameters", "err", err)
 	}
 	n.log.Info("parameters changed", "clamp_to_workspace", s.Clamp)

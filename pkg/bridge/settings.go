@@ -194,7 +194,7 @@ var Params = []Param{
 	{Name: "hand.offset", Type: DoubleArray, Default: []float64{0, 0, 0},
 		Description: "absolute mode: arm position (base frame, metres) the tracker origin maps to",
 		apply:       func(s *Settings, v any) error { return vec3(v, &s.Hand.Offset, "hand.offset") }},
-	{Name: "hand.axis_map", Type: StringArray, Default: []string{"x", "y", "z"},
+	{Name: "hand.axis_map", Type: StringArray, Default: append([]string(nil), hand.DefaultAxisMap[:]...),
 		Description: "tracker axis (optionally signed, e.g. -z) driving arm x, y, z; a camera facing the user: [-z, x, -y]",
 		apply:       applyAxisMap},
 	{Name: "hand.min_confidence", Type: Double, Default: hand.DefaultMinConfidence, Min: f(0), Max: f(1),

@@ -3,23 +3,26 @@ package ik
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
-// Code classifies an IK/FK failure. The string values are the wire error
-// codes of protocol v1, so a controller can copy them into a reply as is.
-type Code string
+// Code classifies an IK/FK failure. It is the wire's error code type: the
+// codes below are protocol's own, so there is one list of codes (in
+// pkg/protocol) and a controller copies them into a reply as they are.
+type Code = protocol.Code
 
 // Codes returned in Error.Code.
 const (
 	// CodeUnreachable: the point is farther from (or closer to) the
 	// shoulder than the links can span.
-	CodeUnreachable Code = "unreachable"
+	CodeUnreachable = protocol.CodeUnreachable
 	// CodeJointLimit: the links can span the point, but only with some
 	// joint outside its [min_deg, max_deg] range.
-	CodeJointLimit Code = "joint_limit"
+	CodeJointLimit = protocol.CodeJointLimit
 	// CodeOutOfRange: the point is outside the workspace box, or a
 	// coordinate or angle is NaN or ±Inf.
-	CodeOutOfRange Code = "out_of_range"
+	CodeOutOfRange = protocol.CodeOutOfRange
 )
 
 // Error is the error type of FK, IK, CheckJoints and ClampJoints for bad

@@ -1,10 +1,12 @@
 package link
 
+import "github.com/aether-lab/aether-bridge/pkg/protocol"
+
 // Error is a link-level failure: there is no reply from the controller.
 // Results and returned errors wrap one of the Err* values below, so test
-// them with errors.Is. AckCode gives a short machine-readable code.
+// them with errors.Is. AckCode gives its code, one of pkg/protocol's.
 type Error struct {
-	code string
+	code protocol.Code
 	text string
 }
 
@@ -12,24 +14,24 @@ type Error struct {
 func (e *Error) Error() string { return "link: " + e.text }
 
 // AckCode returns the error's code, e.g. "queue_full".
-func (e *Error) AckCode() string { return e.code }
+func (e *Error) AckCode() string { return string(e.code) }
 
 // Link errors.
 var (
 	// ErrQueueFull: Send found the discrete-command FIFO full; nothing was queued.
-	ErrQueueFull = &Error{"queue_full", "discrete command queue is full"}
+	ErrQueueFull = &Error{protocol.CodeQueueFull, "discrete command queue is full"}
 	// ErrReplaced: a newer target took this target's place before it was answered.
-	ErrReplaced = &Error{"superseded", "target replaced by a newer one"}
+	ErrReplaced = &Error{protocol.CodeSuperseded, "target replaced by a newer one"}
 	// ErrTargetExpired: the target grew older than MaxTargetAge before it could be (re)sent.
-	ErrTargetExpired = &Error{"expired", "the controller was unreachable: the target was not sent before its deadline, and never will be"}
+	ErrTargetExpired = &Error{protocol.CodeExpired, "the controller was unreachable: the target was not sent before its deadline, and never will be"}
 	// ErrCommandExpired: a discrete command grew older than MaxCommandAge before it could be (re)sent.
-	ErrCommandExpired = &Error{"expired", "the controller was unreachable: the command was not sent before its deadline, and never will be"}
+	ErrCommandExpired = &Error{protocol.CodeExpired, "the controller was unreachable: the command was not sent before its deadline, and never will be"}
 	// ErrNeedsPosition: a gripper-only command for a seed-protocol server, which needs a position, before any target was sent to it.
-	ErrNeedsPosition = &Error{"missing_field", "the seed-protocol controller needs a position with every command: send a target before changing the gripper"}
+	ErrNeedsPosition = &Error{protocol.CodeMissingField, "the seed-protocol controller needs a position with every command: send a target before changing the gripper"}
 	// ErrAckTimeout: no reply within AckTimeout; the connection was dropped.
-	ErrAckTimeout = &Error{"ack_timeout", "no reply within AckTimeout"}
+	ErrAckTimeout = &Error{protocol.CodeAckTimeout, "the controller did not answer in time"}
 	// ErrConnLost: the connection dropped before the reply and the request is not re-sent.
-	ErrConnLost = &Error{"link_lost", "connection lost before reply; not resent"}
+	ErrConnLost = &Error{protocol.CodeLinkLost, "connection lost before reply; not resent"}
 	// ErrClosed: the Link was closed before the request was answered, or Send after Close.
-	ErrClosed = &Error{"closed", "link closed"}
+	ErrClosed = &Error{protocol.CodeClosed, "link closed"}
 )

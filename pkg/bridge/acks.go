@@ -178,3 +178,11 @@ func messageOf(err error) string {
 // Message is the user-facing text of an error the Core returned: what an
 // ack would say, without the code prefix.
 func Message(err error) string { return messageOf(err) }
+
+// Notable reports whether a is worth a warning in the log: a refusal that
+// is neither latest-wins at work (superseded) nor a repeat of the source's
+// previous refusal. Hand targets outside the workspace at 30 Hz thus log
+// once per episode.
+func (a Ack) Notable() bool {
+	return !a.OK && !a.Repeat && a.Code != string(protocol.CodeSuperseded)
+}

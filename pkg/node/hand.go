@@ -7,7 +7,6 @@ import (
 	"github.com/tiiuae/rclgo/pkg/rclgo"
 
 	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
-	diag "github.com/aether-lab/aether-bridge/msgs/gen/diagnostic_msgs/msg"
 	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
 	"github.com/aether-lab/aether-bridge/pkg/hand"
@@ -46,15 +45,4 @@ func (n *Node) createClutchService() error {
 		return fmt.Errorf("creating service %s: %w", ServiceClutch, err)
 	}
 	return nil
-}
-
-// handDiagnostics converts the hand input's status for /diagnostics.
-func (n *Node) handDiagnostics() diag.DiagnosticStatus {
-	s := n.hand.Status()
-	st := diag.DiagnosticStatus{Name: "aether_bridge: hand", HardwareId: TopicHand, Level: diag.DiagnosticStatus_OK, Message: s.Message}
-	if s.Warn {
-		st.Level = diag.DiagnosticStatus_WARN
-	}
-	st.Values = []diag.KeyValue{kv("frames", s.Frames), kv("engaged", s.Engaged), kv("lost", s.Lost), kv("reason", s.Reason)}
-	return st
 }

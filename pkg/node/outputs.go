@@ -15,7 +15,6 @@ import (
 	trajectory "github.com/aether-lab/aether-bridge/msgs/gen/trajectory_msgs/msg"
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
 	"github.com/aether-lab/aether-bridge/pkg/link"
-	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
 // Output topic names (remappable).
@@ -85,9 +84,8 @@ func (n *Node) publishAck(a bridge.Ack) {
 	switch {
 	case a.OK:
 		n.log.Debug("ack", "id", a.ID, "source", a.Source, "rtt", a.RTT)
-	case a.Code == string(protocol.CodeSuperseded) || a.Repeat:
-		// Latest-wins at work, or the same refusal again: logged once per episode.
-		n.log.Debug("command refused again", "id", a.ID, "source", a.Source, "code", a.Code)
+	case !a.Notable():
+		n.log.Debug("command not executed", "id", a.ID, "source", a.Source, "code", a.Code)
 	default:
 		n.log.Warn("command refused", "id", a.ID, "source", a.Source, "code", a.Code, "message", a.Message)
 	}

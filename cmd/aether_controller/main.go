@@ -220,9 +220,13 @@ func startPanel(ctx context.Context, stopController context.CancelFunc, o option
 		done <- nil
 		return done, nil
 	}
-	p, err := panel.New(panel.Config{AllowedHosts: o.allowHosts, Logger: log.With("component", "panel")}, srv)
+	cfg := panel.Config{AllowedHosts: o.allowHosts, Logger: log.With("component", "panel")}
+	if err := fielderr.Rename(cfg.Validate(), map[string]string{"AllowedHosts": "--http-allow-host"}); err != nil {
+		return nil, err
+	}
+	p, err := panel.New(cfg, srv)
 	if err != nil {
-		return nil, fmt.Errorf("--http-allow-host: %w", err)
+		return nil, err
 	}
 	hln, err := listen("tcp", o.http, o.tls)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/ik"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 )
@@ -87,7 +88,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("arm: %w", err)
 	}
 	if c.MaxPending < 0 {
-		return fmt.Errorf("MaxPending must be >= 0 (0 = 4096), got %d", c.MaxPending)
+		return fielderr.New("MaxPending", "%d is negative; use a limit >= 1 (0 means 4096)", c.MaxPending)
 	}
 	if strings.TrimSpace(c.BaseFrame) != c.BaseFrame {
 		return fmt.Errorf("base_frame %q has surrounding spaces", c.BaseFrame)

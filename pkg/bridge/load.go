@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/rosparam"
 )
 
@@ -148,10 +149,10 @@ func resolve(set *rosparam.Set, base Settings, only func(Param) bool) (Settings,
 		return Settings{}, errors.Join(errs...)
 	}
 	if err := s.Hand.Validate(); err != nil {
-		return Settings{}, fmt.Errorf("hand.* parameters: %w", err)
+		return Settings{}, fielderr.Rename(err, paramOfHandField)
 	}
 	if err := s.LinkConfig().Validate(); err != nil {
-		return Settings{}, fmt.Errorf("controller_host/controller_port/link.* parameters: %w", err)
+		return Settings{}, fielderr.Rename(err, paramOfLinkField)
 	}
 	if err := s.Core().Validate(); err != nil {
 		return Settings{}, err

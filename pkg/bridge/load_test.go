@@ -3,6 +3,8 @@ package bridge
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +103,8 @@ func TestBadParametersNameTheParameter(t *testing.T) {
 		{"unquoted y is a YAML bool, as in rcl", []string{"-p", "hand.axis_map:=[x, y, z]"}, "bool"},
 		{"missing arm file", []string{"-p", "arm:=/nonexistent/arm.yaml"}, "parameter arm"},
 		{"missing token file", []string{"-p", "token_file:=/nonexistent/token"}, "token_file"},
-		{"pinch order", []string{"-p", "hand.pinch.open_below:=0.9"}, "hand"},
+		{"pinch order", []string{"-p", "hand.pinch.open_below:=0.9"}, "hand.pinch.open_below: 0.9 must be below the close threshold 0.8"},
+		{"backoff order", []string{"-p", "link.backoff_initial_ms:=5000"}, "link.backoff_max_ms: 2s is below the first reconnect wait (5s)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,7 +112,26 @@ func TestBadParametersNameTheParameter(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
+			if m := goField.FindString(err.Error()); m != "" {
+				t.Fatalf("err = %v names the Go field %s, not the parameter", err, m)
+			}
 		})
+	}
+}
+
+// goField matches a Go field name (two capitalised words) or a Config. prefix.
+var goField = regexp.MustCompile(`\b[A-Z][a-z]+[A-Z][A-Za-z]*\b|Config\.`)
+
+// Every field re-worded as a parameter is one of Params.
+func TestFieldNamesAreParams(t *testing.T) {
+	for _, m := range []map[string]string{paramOfLinkField, paramOfHandField} {
+		for field, names := range m {
+			for _, name := range strings.Split(names, "/") {
+				if !slices.ContainsFunc(Params, func(p Param) bool { return p.Name == name }) {
+					t.Errorf("field %s: %q is not a parameter", field, name)
+				}
+			}
+		}
 	}
 }
 

@@ -2,9 +2,10 @@ package hand
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 )
 
 // Defaults filled in by Mapping.withDefaults for fields left zero. DefaultBeta
@@ -88,18 +89,19 @@ func (c FilterConfig) withDefaults() FilterConfig {
 func (c FilterConfig) validate(prefix string) []error {
 	var errs []error
 	if !finite(c.MinCutoffHz) || c.MinCutoffHz < 0 {
-		errs = append(errs, fmt.Errorf("%sMinCutoffHz: %v must be a finite frequency > 0 Hz (0 means %v)", prefix, c.MinCutoffHz, DefaultMinCutoffHz))
+		errs = append(errs, fielderr.New(prefix+"MinCutoffHz", "%v must be a finite frequency > 0 Hz (0 means %v)", c.MinCutoffHz, DefaultMinCutoffHz))
 	}
 	if !finite(c.Beta) || c.Beta < 0 {
-		errs = append(errs, fmt.Errorf("%sBeta: %v must be finite and >= 0 Hz per m/s (0 turns speed adaptation off)", prefix, c.Beta))
+		errs = append(errs, fielderr.New(prefix+"Beta", "%v must be finite and >= 0 Hz per m/s (0 turns speed adaptation off)", c.Beta))
 	}
 	if !finite(c.DCutoffHz) || c.DCutoffHz < 0 {
-		errs = append(errs, fmt.Errorf("%sDCutoffHz: %v must be a finite frequency > 0 Hz (0 means %v)", prefix, c.DCutoffHz, DefaultDCutoffHz))
+		errs = append(errs, fielderr.New(prefix+"DCutoffHz", "%v must be a finite frequency > 0 Hz (0 means %v)", c.DCutoffHz, DefaultDCutoffHz))
 	}
 	return errs
 }
 
-// Validate reports every bad field of c, each error naming the field.
+// Validate reports every bad field of c, each a *fielderr.Error naming the
+// field.
 func (c FilterConfig) Validate() error { return errors.Join(c.validate("")...) }
 
 // PinchConfig is the hysteresis that turns the pinch strength (0 = fingers
@@ -200,39 +202,40 @@ func (m Mapping) withDefaults() Mapping {
 	return m
 }
 
-// Validate reports every bad field of m, each error naming the field.
+// Validate reports every bad field of m, each a *fielderr.Error naming the
+// field (the bridge re-words them as its hand.* parameters).
 func (m Mapping) Validate() error {
 	var errs []error
 	for i, s := range m.Scale {
 		if !finite(s) || s < 0 {
-			errs = append(errs, fmt.Errorf("Scale[%d] (arm %s): %v must be finite and >= 0 (0 means 1; flip an axis with a \"-\" in AxisMap)", i, axisNames[i], s))
+			errs = append(errs, fielderr.New("Scale", "entry %d (arm %s): %v must be finite and >= 0 (0 means 1; flip an axis with a \"-\" in the axis map instead)", i, axisNames[i], s))
 		}
 	}
 	for i, o := range m.Offset {
 		if !finite(o) {
-			errs = append(errs, fmt.Errorf("Offset[%d] (arm %s): %v must be a finite distance in metres", i, axisNames[i], o))
+			errs = append(errs, fielderr.New("Offset", "entry %d (arm %s): %v must be a finite distance in metres", i, axisNames[i], o))
 		}
 	}
 	if _, err := parseAxisMap(m.AxisMap); err != nil {
 		errs = append(errs, err)
 	}
 	if !(m.MinConfidence >= 0 && m.MinConfidence <= 1) {
-		errs = append(errs, fmt.Errorf("MinConfidence: %v is outside 0..1", m.MinConfidence))
+		errs = append(errs, fielderr.New("MinConfidence", "%v is outside 0..1", m.MinConfidence))
 	}
 	errs = append(errs, m.Filter.validate("Filter.")...)
 	errs = append(errs, m.Pinch.validate()...)
 	switch m.Clutch {
 	case "", ClutchAlways, ClutchPinchHold, ClutchExternal:
 	default:
-		errs = append(errs, fmt.Errorf("Clutch: %q is not a clutch mode; use %q, %q or %q", m.Clutch, ClutchAlways, ClutchPinchHold, ClutchExternal))
+		errs = append(errs, fielderr.New("Clutch", "%q is not a clutch mode; use %q, %q or %q", m.Clutch, ClutchAlways, ClutchPinchHold, ClutchExternal))
 	}
 	switch m.Mode {
 	case "", ModeRelative, ModeAbsolute:
 	default:
-		errs = append(errs, fmt.Errorf("Mode: %q is not a mapping mode; use %q or %q", m.Mode, ModeRelative, ModeAbsolute))
+		errs = append(errs, fielderr.New("Mode", "%q is not a mapping mode; use %q or %q", m.Mode, ModeRelative, ModeAbsolute))
 	}
 	if m.LossTimeout < 0 {
-		errs = append(errs, fmt.Errorf("LossTimeout: %v is negative (0 means %v)", m.LossTimeout, DefaultLossTimeout))
+		errs = append(errs, fielderr.New("LossTimeout", "%v is negative (0 means %v)", m.LossTimeout, DefaultLossTimeout))
 	}
 	return errors.Join(errs...)
 }
@@ -241,17 +244,17 @@ func (p PinchConfig) validate() []error {
 	var errs []error
 	inRange := func(v float64) bool { return v >= 0 && v < 1 }
 	if !inRange(p.CloseAbove) {
-		errs = append(errs, fmt.Errorf("Pinch.CloseAbove: %v must be in 0..1, exclusive of 1 (0 means %v)", p.CloseAbove, DefaultCloseAbove))
+		errs = append(errs, fielderr.New("Pinch.CloseAbove", "%v must be in 0..1, exclusive of 1 (0 means %v)", p.CloseAbove, DefaultCloseAbove))
 	}
 	if !inRange(p.OpenBelow) {
-		errs = append(errs, fmt.Errorf("Pinch.OpenBelow: %v must be in 0..1, exclusive of 1 (0 means %v)", p.OpenBelow, DefaultOpenBelow))
+		errs = append(errs, fielderr.New("Pinch.OpenBelow", "%v must be in 0..1, exclusive of 1 (0 means %v)", p.OpenBelow, DefaultOpenBelow))
 	}
 	if len(errs) > 0 {
 		return errs
 	}
 	d := Mapping{Pinch: p}.withDefaults().Pinch
 	if d.OpenBelow >= d.CloseAbove {
-		errs = append(errs, fmt.Errorf("Pinch.OpenBelow: %v must be below Pinch.CloseAbove %v (a zero field takes its default)", d.OpenBelow, d.CloseAbove))
+		errs = append(errs, fielderr.New("Pinch.OpenBelow", "%v must be below the close threshold %v (a zero value takes its default)", d.OpenBelow, d.CloseAbove))
 	}
 	return errs
 }
@@ -275,11 +278,11 @@ func parseAxisMap(m [3]string) ([3]axis, error) {
 	for i, s := range m {
 		a, ok := parseAxis(s)
 		if !ok {
-			errs = append(errs, fmt.Errorf("AxisMap[%d] (arm %s): %q is not an axis; use \"x\", \"y\" or \"z\" with an optional sign, e.g. \"-z\"", i, axisNames[i], s))
+			errs = append(errs, fielderr.New("AxisMap", "entry %d (arm %s): %q is not an axis; use \"x\", \"y\" or \"z\" with an optional sign, e.g. \"-z\"", i, axisNames[i], s))
 			continue
 		}
 		if j := usedBy[a.from]; j >= 0 {
-			errs = append(errs, fmt.Errorf("AxisMap[%d] (arm %s): tracker axis %s already drives arm %s; use each of x, y, z once", i, axisNames[i], axisNames[a.from], axisNames[j]))
+			errs = append(errs, fielderr.New("AxisMap", "entry %d (arm %s): tracker axis %s already drives arm %s; use each of x, y, z once", i, axisNames[i], axisNames[a.from], axisNames[j]))
 			continue
 		}
 		usedBy[a.from] = i

@@ -195,7 +195,7 @@ func (t *Tracker) track(f Frame) Output {
 	if t.haveGood && f.Stamp.Sub(t.lastGood) > t.m.LossTimeout {
 		// The tracker stalled with the hand "detected": the palm may have moved
 		// anywhere since, so start afresh rather than jump.
-		note = fmt.Sprintf("%v since the previous good frame exceeds LossTimeout %v; re-anchored", f.Stamp.Sub(t.lastGood), t.m.LossTimeout)
+		note = fmt.Sprintf("%v since the previous good frame exceeds the loss timeout %v; re-anchored", f.Stamp.Sub(t.lastGood), t.m.LossTimeout)
 		t.resetTracking()
 	}
 	var h [3]float64
@@ -270,7 +270,7 @@ func (t *Tracker) badFrame(f Frame) string {
 		return "bad frame: " + strings.Join(bad, ", ")
 	}
 	if f.Confidence < t.m.MinConfidence {
-		return fmt.Sprintf("confidence %v is below MinConfidence %v", f.Confidence, t.m.MinConfidence)
+		return fmt.Sprintf("confidence %v is below the minimum confidence %v", f.Confidence, t.m.MinConfidence)
 	}
 	return ""
 }

@@ -293,7 +293,7 @@ func TestTrackerBadFramesHoldAndKeepTheAnchor(t *testing.T) {
 		{"pinch above 1", Frame{Detected: true, Pinch: 1.2, Confidence: 1}, "Pinch 1.2 is outside 0..1"},
 		{"NaN confidence", Frame{Detected: true, Confidence: nan}, "Confidence NaN"},
 		{"negative confidence", Frame{Detected: true, Confidence: -0.1}, "Confidence -0.1"},
-		{"low confidence", Frame{Detected: true, Confidence: 0.3}, "confidence 0.3 is below MinConfidence 0.5"},
+		{"low confidence", Frame{Detected: true, Confidence: 0.3}, "confidence 0.3 is below the minimum confidence 0.5"},
 		{"everything wrong", Frame{Detected: true, Palm: Point{nan, nan, nan}, Pinch: inf, Confidence: nan}, "Palm.Z is NaN"},
 	}
 	for _, c := range cases {

@@ -2,13 +2,13 @@ package link
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"strconv"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
 )
@@ -155,20 +155,21 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every bad field, each error naming the field and what
-// to use instead. Zero values are valid (they mean the default).
+// Validate reports every bad field, each a *fielderr.Error naming the field
+// and what to use instead (the bridge re-words the fields as its
+// parameters). Zero values are valid (they mean the default).
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("link: Config."+format, args...)) }
+	bad := func(field, format string, args ...any) { errs = append(errs, fielderr.New(field, format, args...)) }
 
 	if c.Addr == "" {
-		bad("Addr is empty: set it to the controller's host:port, e.g. 127.0.0.1:5000")
+		bad("Addr", "empty: set it to the controller's host:port, e.g. 127.0.0.1:5000")
 	} else if host, port, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("Addr %q is not host:port (%v): use e.g. 127.0.0.1:5000", c.Addr, err)
+		bad("Addr", "%q is not host:port (%v): use e.g. 127.0.0.1:5000", c.Addr, err)
 	} else if host == "" {
-		bad("Addr %q has no host: use e.g. 127.0.0.1:%s", c.Addr, port)
+		bad("Addr", "%q has no host: use e.g. 127.0.0.1:%s", c.Addr, port)
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		bad("Addr %q: port %q is not a number from 1 to 65535", c.Addr, port)
+		bad("Addr", "%q: port %q is not a number from 1 to 65535", c.Addr, port)
 	}
 
 	for _, d := range []struct {
@@ -187,25 +188,25 @@ func (c Config) Validate() error {
 		{"BusyGrace", c.BusyGrace, DefaultBusyGrace},
 	} {
 		if d.v < 0 {
-			bad("%s is %v: use a positive duration, or 0 for the default %v", d.name, d.v, d.def)
+			bad(d.name, "%v: use a positive duration, or 0 for the default %v", d.v, d.def)
 		}
 	}
 	if math.IsNaN(c.BackoffJitter) || c.BackoffJitter < 0 || c.BackoffJitter > 1 {
-		bad("BackoffJitter is %v: use a fraction from 0 to 1 (0 means the default %v)", c.BackoffJitter, DefaultBackoffJitter)
+		bad("BackoffJitter", "%v: use a fraction from 0 to 1 (0 means the default %v)", c.BackoffJitter, DefaultBackoffJitter)
 	}
 	if c.QueueSize < 0 {
-		bad("QueueSize is %d: use a positive number of commands, or 0 for the default %d", c.QueueSize, DefaultQueueSize)
+		bad("QueueSize", "%d: use a positive number of commands, or 0 for the default %d", c.QueueSize, DefaultQueueSize)
 	}
 	if c.MaxInFlight < 0 || c.MaxInFlight > MaxMaxInFlight {
-		bad("MaxInFlight is %d: use 1 to %d requests, or 0 for the default %d", c.MaxInFlight, MaxMaxInFlight, DefaultMaxInFlight)
+		bad("MaxInFlight", "%d: use 1 to %d requests, or 0 for the default %d", c.MaxInFlight, MaxMaxInFlight, DefaultMaxInFlight)
 	}
 	if c.TLSFingerprint != "" {
 		if _, err := tlsutil.ParseFingerprint(c.TLSFingerprint); err != nil {
-			bad("TLSFingerprint: %v", err)
+			bad("TLSFingerprint", "%v", err)
 		}
 	}
 	if d := c.withDefaults(); c.BackoffInitial >= 0 && c.BackoffMax >= 0 && d.BackoffMax < d.BackoffInitial {
-		bad("BackoffMax (%v) is below BackoffInitial (%v): raise BackoffMax or lower BackoffInitial", d.BackoffMax, d.BackoffInitial)
+		bad("BackoffMax", "%v is below the first reconnect wait (%v): raise the longest wait or lower the first", d.BackoffMax, d.BackoffInitial)
 	}
 	return errors.Join(errs...)
 }

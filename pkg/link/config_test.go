@@ -46,7 +46,7 @@ func TestValidateNamesTheField(t *testing.T) {
 			t.Errorf("%s: %+v accepted", tc.field, c)
 			continue
 		}
-		if !strings.Contains(err.Error(), "Config."+tc.field) {
+		if !strings.Contains(err.Error(), tc.field+": ") {
 			t.Errorf("%s: error %q does not name the field", tc.field, err)
 		}
 		if _, nerr := link.New(c); nerr == nil {
@@ -60,7 +60,7 @@ func TestValidateReportsEveryBadField(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, f := range []string{"Config.Addr", "Config.AckTimeout", "Config.QueueSize"} {
+	for _, f := range []string{"Addr: ", "AckTimeout: ", "QueueSize: "} {
 		if !strings.Contains(err.Error(), f) {
 			t.Errorf("error %q misses %s", err, f)
 		}

@@ -98,7 +98,7 @@ func TestAllowedHostsAndOrigins(t *testing.T) {
 
 func TestAllowedHostsValidate(t *testing.T) {
 	for _, h := range []string{"", "*.lab", "http://pi.lab", "pi lab"} {
-		if err := (Config{AllowedHosts: []string{h}}).Validate(); err == nil || !strings.Contains(err.Error(), "AllowedHosts[0]") {
+		if err := (Config{AllowedHosts: []string{h}}).Validate(); err == nil || !strings.Contains(err.Error(), "AllowedHosts: ") {
 			t.Errorf("AllowedHosts %q: %v, want an error naming it", h, err)
 		}
 	}

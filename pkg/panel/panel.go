@@ -27,6 +27,7 @@ import (
 
 	"github.com/aether-lab/aether-bridge/internal/ratelog"
 	"github.com/aether-lab/aether-bridge/pkg/clock"
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 )
 
 // Defaults filled in by Config.withDefaults, the only place they live.
@@ -88,19 +89,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every bad field of c, each error naming the field.
+// Validate reports every bad field of c, each a *fielderr.Error naming the
+// field (aether_controller re-words AllowedHosts as --http-allow-host).
 func (c Config) Validate() error {
 	var errs []error
 	for i, p := range c.OriginPatterns {
 		if _, err := path.Match(p, ""); err != nil || p == "" {
-			errs = append(errs, fmt.Errorf("OriginPatterns[%d]: %q is not a host pattern; use e.g. \"tablet.lab:8080\" or \"*.lab.example\"", i, p))
+			errs = append(errs, fielderr.New("OriginPatterns", "entry %d: %q is not a host pattern; use e.g. \"tablet.lab:8080\" or \"*.lab.example\"", i, p))
 		} else if strings.Trim(p, "*") == "" {
-			errs = append(errs, fmt.Errorf("OriginPatterns[%d]: %q allows every origin, so any web page the operator opens could drive the arm; list the origins instead", i, p))
+			errs = append(errs, fielderr.New("OriginPatterns", "entry %d: %q allows every origin, so any web page the operator opens could drive the arm; list the origins instead", i, p))
 		}
 	}
-	for i, h := range c.AllowedHosts {
+	for _, h := range c.AllowedHosts {
 		if name, _ := splitHost(h); name == "" || strings.ContainsAny(h, "/*? ") {
-			errs = append(errs, fmt.Errorf("AllowedHosts[%d]: %q is not a host name; use e.g. \"pi.lab\" or \"pi.lab:8080\"", i, h))
+			errs = append(errs, fielderr.New("AllowedHosts", "%q is not a host name; use e.g. \"pi.lab\" or \"pi.lab:8080\"", h))
 		}
 	}
 	for _, d := range []struct {
@@ -112,7 +114,7 @@ func (c Config) Validate() error {
 		{"IdleTimeout", c.IdleTimeout, DefaultIdleTimeout},
 	} {
 		if d.v < 0 {
-			errs = append(errs, fmt.Errorf("%s: %v is negative (0 means %v)", d.name, d.v, d.deflt))
+			errs = append(errs, fielderr.New(d.name, "%v is negative (0 means %v)", d.v, d.deflt))
 		}
 	}
 	return errors.Join(errs...)

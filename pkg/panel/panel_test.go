@@ -328,9 +328,9 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{OriginPatterns: []string{"*"}}, `OriginPatterns[0]: "*" allows every origin`},
-		{Config{OriginPatterns: []string{"ok.lab", "[bad"}}, `OriginPatterns[1]: "[bad" is not a host pattern`},
-		{Config{OriginPatterns: []string{""}}, `OriginPatterns[0]: "" is not a host pattern`},
+		{Config{OriginPatterns: []string{"*"}}, `OriginPatterns: entry 0: "*" allows every origin`},
+		{Config{OriginPatterns: []string{"ok.lab", "[bad"}}, `OriginPatterns: entry 1: "[bad" is not a host pattern`},
+		{Config{OriginPatterns: []string{""}}, `OriginPatterns: entry 0: "" is not a host pattern`},
 		{Config{ReadHeaderTimeout: -1}, "ReadHeaderTimeout: -1ns is negative"},
 		{Config{WriteTimeout: -time.Second}, "WriteTimeout: -1s is negative"},
 		{Config{IdleTimeout: -1}, "IdleTimeout:"},

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
 )
 
@@ -64,10 +65,10 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Baud != 0 && !slices.Contains(Bauds, c.Baud) {
-		errs = append(errs, fmt.Errorf("Baud: %d bit/s is not one of %v (0 means %d)", c.Baud, Bauds, DefaultBaud))
+		errs = append(errs, fielderr.New("Baud", "%d bit/s is not one of %v (0 means %d)", c.Baud, Bauds, DefaultBaud))
 	}
 	if c.WriteTimeout < 0 {
-		errs = append(errs, fmt.Errorf("WriteTimeout: %v is negative (0 means %v)", c.WriteTimeout, DefaultWriteTimeout))
+		errs = append(errs, fielderr.New("WriteTimeout", "%v is negative (0 means %v)", c.WriteTimeout, DefaultWriteTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
 )
 
@@ -72,23 +73,23 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("Joints: zero and no Calibrations; set the number of arm joints"))
 	}
 	if !(c.MaxSpeedRadPerSec >= 0) || math.IsInf(c.MaxSpeedRadPerSec, 0) {
-		errs = append(errs, fmt.Errorf("MaxSpeedRadPerSec: %v must be a finite speed >= 0 rad/s (0 means %v)", c.MaxSpeedRadPerSec, DefaultMaxSpeedRadPerSec))
+		errs = append(errs, fielderr.New("MaxSpeedRadPerSec", "%v must be a finite speed >= 0 rad/s (0 means %v)", c.MaxSpeedRadPerSec, DefaultMaxSpeedRadPerSec))
 	}
 	if !(c.GripperSpeedPerSec >= 0) || math.IsInf(c.GripperSpeedPerSec, 0) {
-		errs = append(errs, fmt.Errorf("GripperSpeedPerSec: %v must be a finite speed >= 0 per second (0 means %v)", c.GripperSpeedPerSec, DefaultGripperSpeedPerSec))
+		errs = append(errs, fielderr.New("GripperSpeedPerSec", "%v must be a finite speed >= 0 per second (0 means %v)", c.GripperSpeedPerSec, DefaultGripperSpeedPerSec))
 	}
 	if !(c.StartGripper >= 0 && c.StartGripper <= 1) {
-		errs = append(errs, fmt.Errorf("StartGripper: %v is outside 0 (open)..1 (closed)", c.StartGripper))
+		errs = append(errs, fielderr.New("StartGripper", "%v is outside 0 (open)..1 (closed)", c.StartGripper))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	d := c.withDefaults()
 	if len(d.StartJoints) != d.Joints {
-		return fmt.Errorf("StartJoints: %d angles for %d joints", len(d.StartJoints), d.Joints)
+		return fielderr.New("StartJoints", "%d angles for %d joints", len(d.StartJoints), d.Joints)
 	}
 	if err := checkCommand(d, d.StartJoints, d.StartGripper); err != nil {
-		return fmt.Errorf("StartJoints: %w", err)
+		return fielderr.New("StartJoints", "%v", err)
 	}
 	return nil
 }

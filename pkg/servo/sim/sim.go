@@ -105,7 +105,7 @@ func (b *Backend) WritePulse(channel, us int) error {
 		return err
 	}
 	if b.cfg.Calibrations == nil {
-		return fmt.Errorf("sim: WritePulse on channel %d: set Config.Calibrations so channels map to servos", channel)
+		return fmt.Errorf("sim: channel %d: the simulated servos have no calibrations, so no channel maps to a servo; give them the arm file's servos", channel)
 	}
 	i, err := b.cfg.Calibrations.CheckPulse(channel, us)
 	if err != nil {

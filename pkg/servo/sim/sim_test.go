@@ -326,7 +326,7 @@ func TestWritePulseRejects(t *testing.T) {
 		fail        error
 		want        string
 	}{
-		{"no calibrations", Config{Joints: 1}, 0, 1500, nil, "sim: WritePulse on channel 0: set Config.Calibrations"},
+		{"no calibrations", Config{Joints: 1}, 0, 1500, nil, "sim: channel 0: the simulated servos have no calibrations"},
 		{"unknown channel", Config{Calibrations: cals}, 5, 1500, nil, "sim: channel 5: no servo is calibrated on it; use one of 0, 1"},
 		{"pulse too short", Config{Calibrations: cals}, 0, 50, nil, `sim: joint "base" (channel 0): pulse 50 µs is outside 100..4000 µs`},
 		{"pulse too long", Config{Calibrations: cals}, 1, 5000, nil, "outside 100..4000 µs"},

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from geometry_msgs.msg import PointStamped
-from std_msgs.msg import Float64
+from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
 
 from aether_msgs.msg import CommandAck, LinkState
@@ -96,21 +96,29 @@ def test_commands_while_the_controller_is_down_never_run_after_it_starts(procs, 
     t = io.target(*REACHABLE)
     assert t.status == CommandAck.STATUS_ERROR and t.code == "expired", (t.code, t.message)
     assert "controller was unreachable" in t.message and "MaxTargetAge" not in t.message, t.message
+    # A stop is the one command kept: a late stop is safe. The service says so.
+    seen = len(io.acks)
+    r = call(peer, "/aether_bridge/stop")
+    assert r.success and "kept" in r.message and "sent first" in r.message, r.message
 
     ctl = start_controller(procs, port, "-v")
     wait_connected(peer)
     arm = ArmWatch(port)
     try:
-        # A probe through the bridge: once it reached the controller, anything the bridge still
-        # held from the outage would have been sent before it.
+        ok(io.ack_from("/aether_bridge/stop", seen))
+        assert arm.state()["estopped"], "the kept stop did not reach the controller"
+        # The bridge latched it, so its reset clears it; then a probe: once the probe reached
+        # the controller, anything the bridge still held from the outage would have been sent.
+        ok(io.publish(Bool, "/aether/estop", Bool(data=False)))
         ok(io.gripper(0.0))
 
         def moves():
             lines = [json.loads(json.loads('"' + m.group(1) + '"')) for m in map(WIRE_IN.search, ctl.output().splitlines()) if m]
             return [r for r in lines if r.get("type") in ("command", "home", "reset")]
 
-        got = peer.spin_until(moves, what="the controller to log the probe")
-        assert got == [{"type": "command", "id": got[0]["id"], "gripper": 0, "ttl_ms": got[0]["ttl_ms"]}], got
+        got = peer.spin_until(lambda: len(moves()) >= 2 and moves(), what="the controller to log the reset and the probe")
+        assert [m["type"] for m in got] == ["reset", "command"], got
+        assert got[1] == {"type": "command", "id": got[1]["id"], "gripper": 0, "ttl_ms": got[1]["ttl_ms"]}, got
         st = arm.state()
         assert not st["moving"] and st["gripper"] == 0, st
     finally:

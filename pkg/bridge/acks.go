@@ -18,7 +18,7 @@ func (e *ackError) Error() string { return string(e.code) + ": " + e.msg }
 
 func estopErr() error {
 	return &ackError{code: protocol.CodeEstop,
-		msg: "emergency stop is engaged: publish false on /aether/estop (or call ~/home) to release it"}
+		msg: "emergency stop is engaged: publish false on /aether/estop to release it"}
 }
 
 // CodedError is an error that carries an ack code (e.g. a Sink's

@@ -165,22 +165,21 @@ func (c *Core) Stop(source string) (id protocol.ID, queued bool) {
 	return id, queued
 }
 
-// Home queues a move to the home pose (the ~/home service); it also clears
-// a latched stop on the controller and releases a local estop. While the
-// controller is unreachable it is refused (and the error says so), never
-// run late.
+// Home queues a move to the home pose (the ~/home service). It does not
+// clear a stop: while /aether/estop is engaged it is refused here, and a
+// stop latched on the controller refuses it there, until a reset
+// (/aether/estop false). While the controller is unreachable it is refused
+// too (the error says so), never run late.
 func (c *Core) Home(source string) (protocol.ID, error) {
-	if err := c.armRefused(); err != nil {
+	err := c.armRefused()
+	if err == nil && c.Estopped() {
+		err = estopErr()
+	}
+	if err != nil {
 		c.reject(source, err, nil)
 		return "", err
 	}
-	id, err := c.send(source, Command{Kind: CommandHome})
-	if err == nil {
-		c.mu.Lock()
-		c.estopped = false
-		c.mu.Unlock()
-	}
-	return id, err
+	return c.send(source, Command{Kind: CommandHome})
 }
 
 // Estopped reports whether the local estop is engaged.

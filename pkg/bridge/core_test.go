@@ -274,6 +274,9 @@ func TestEstopRefusesMotionUntilReleased(t *testing.T) {
 	if a := log.last(t); a.Code != "estop" || !strings.Contains(a.Message, "/aether/estop") {
 		t.Fatalf("ack = %+v", a)
 	}
+	if _, err := c.Home("~/home"); err == nil || len(sink.sent) != 0 {
+		t.Fatalf("home while the estop is engaged: %v, sent %+v; want refused (only a reset releases it)", err, sink.sent)
+	}
 	c.Estop("/aether/estop", false)
 	if len(sink.sent) != 1 || sink.sent[0].Kind != CommandReset {
 		t.Fatalf("release sent %+v, want one reset", sink.sent)

@@ -4,10 +4,10 @@ and a wrong token names the parameters and flag to fix. Real binaries, real DDS,
 import re
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from geometry_msgs.msg import PointStamped
 
 from aether_msgs.msg import CommandAck, LinkState
 from conftest import BIN, LATCHED, ROOT, start_bridge
+from test_outputs import publish_target
 
 ARM = ROOT / "config" / "arm.yaml"
 BASE_YAW = ("{joint: base_yaw,       channel: 0, pulse_min_us: 500, pulse_max_us: 2500, "
@@ -28,15 +28,6 @@ def narrowed_arm(tmp_path):
     f = tmp_path / "narrow-arm.yaml"
     f.write_text(text.replace(BASE_YAW, BASE_YAW.replace("-90, angle_max_deg: 90", "-45, angle_max_deg: 45"), 1))
     return f
-
-
-def publish_target(peer, x, y, z):
-    pub = peer.node.create_publisher(PointStamped, "/aether/target", 10)
-    peer.spin_until(lambda: pub.get_subscription_count() > 0, what="the bridge's target subscription")
-    m = PointStamped()
-    m.header.frame_id = "base_link"
-    m.point.x, m.point.y, m.point.z = x, y, z
-    pub.publish(m)
 
 
 def link_diag(diags, cond):

@@ -95,12 +95,11 @@ func (c *Core) check(frame string, xm, ym, zm float64, clamp bool) (ik.Point, er
 				"%s is %v: targets must be finite numbers in metres", v.name, v.v)}
 		}
 	}
-	xm, ym, zm, err := checkWorkspace(c.cfg.Arm.Workspace, xm, ym, zm, clamp)
+	pm, err := checkWorkspace(c.cfg.Arm.Workspace, ik.Point{X: xm, Y: ym, Z: zm}, clamp)
 	if err != nil {
 		return ik.Point{}, err
 	}
-	p := millimetres(ik.Point{X: xm, Y: ym, Z: zm})
-	sol, err := c.cfg.Arm.IK(p, ik.Options{Clamp: clamp})
+	sol, err := c.cfg.Arm.IK(millimetres(pm), ik.Options{Clamp: clamp})
 	if err != nil {
 		var ie *ik.Error
 		if errors.As(err, &ie) {

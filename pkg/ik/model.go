@@ -52,6 +52,39 @@ func (b Box) Contains(p Point) bool {
 		p.Z >= b.Min.Z && p.Z <= b.Max.Z
 }
 
+// BoxViolation is the first coordinate of a point outside a Box.
+type BoxViolation struct {
+	Axis  string  // "x", "y" or "z"
+	Value float64 // the point's coordinate
+	Limit float64 // the bound it is past
+	Above bool    // past the maximum; false: below the minimum
+}
+
+// Side says which bound Value is past, for messages.
+func (v BoxViolation) Side() string {
+	if v.Above {
+		return "above the workspace maximum"
+	}
+	return "below the workspace minimum"
+}
+
+// Violation returns the first coordinate (x, y, z order) of p outside b,
+// and false when every coordinate is inside or NaN.
+func (b Box) Violation(p Point) (BoxViolation, bool) {
+	for _, a := range [3]struct {
+		name      string
+		v, lo, hi float64
+	}{{"x", p.X, b.Min.X, b.Max.X}, {"y", p.Y, b.Min.Y, b.Max.Y}, {"z", p.Z, b.Min.Z, b.Max.Z}} {
+		if a.v < a.lo {
+			return BoxViolation{Axis: a.name, Value: a.v, Limit: a.lo}, true
+		}
+		if a.v > a.hi {
+			return BoxViolation{Axis: a.name, Value: a.v, Limit: a.hi, Above: true}, true
+		}
+	}
+	return BoxViolation{}, false
+}
+
 // Clamp returns the point of b nearest to p (each coordinate clamped into
 // its range, which is the Euclidean nearest point of a box).
 func (b Box) Clamp(p Point) Point {

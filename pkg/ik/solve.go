@@ -171,24 +171,10 @@ func (m Model) IK(p Point, opt Options) (Solution, error) {
 }
 
 func boxError(b Box, p Point) *Error {
-	axes := [3]struct {
-		name      string
-		v, lo, hi float64
-	}{{"x", p.X, b.Min.X, b.Max.X}, {"y", p.Y, b.Min.Y, b.Max.Y}, {"z", p.Z, b.Min.Z, b.Max.Z}}
-	for _, a := range axes {
-		var what string
-		var lim float64
-		switch {
-		case a.v < a.lo:
-			what, lim = "below the workspace minimum", a.lo
-		case a.v > a.hi:
-			what, lim = "above the workspace maximum", a.hi
-		default:
-			continue
-		}
+	if v, out := b.Violation(p); out {
 		return &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(
 			"target %s: %s = %.1f mm is %s %g mm; keep targets inside the box from %s to %s",
-			p, a.name, a.v, what, lim, b.Min, b.Max)}
+			p, v.Axis, v.Value, v.Side(), v.Limit, b.Min, b.Max)}
 	}
 	return &Error{Code: CodeOutOfRange, Message: fmt.Sprintf("target %s is outside the workspace box", p)}
 }

@@ -30,7 +30,7 @@ $(VENV_STAMP): requirements/ros-jazzy.txt requirements/test.txt requirements/urd
 ## generate: Go bindings (rclgo-gen) of the ROS interfaces we use, into msgs/gen (git-ignored:
 ## they are a pure function of the pinned wheels and the pinned rclgo-gen, and take <1 s).
 ## rclgo-gen does not descend into a symlinked root (a worktree's .venv): hence realpath.
-ROS_MSG_PKGS := std_msgs geometry_msgs sensor_msgs trajectory_msgs diagnostic_msgs std_srvs builtin_interfaces rcl_interfaces
+ROS_MSG_PKGS := std_msgs geometry_msgs sensor_msgs trajectory_msgs diagnostic_msgs std_srvs builtin_interfaces rcl_interfaces rosgraph_msgs
 GEN_STAMP    := msgs/gen/.stamp
 generate: $(GEN_STAMP)
 $(GEN_STAMP): $(VENV_STAMP) go.mod

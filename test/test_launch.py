@@ -197,9 +197,9 @@ def test_gazebo_mode_runs_and_publishes_a_trajectory(procs, peer, prefix, tmp_pa
     publish_target(peer, x, y, z)
     tr = peer.spin_until(lambda: trajs[-1] if trajs else None,
                          what="a JointTrajectory on /arm_controller/joint_trajectory")
-    joints = arm_joints()  # the arm file the launch passed: its joints, within its limits
-    assert list(tr.joint_names) == [j[0] for j in joints]
-    assert len(tr.points) == 1 and len(tr.points[0].positions) == len(joints)
+    joints = arm_joints()  # the arm file the launch passed: its joints, within its limits, then the gripper
+    assert list(tr.joint_names) == [j[0] for j in joints] + ["gripper_joint"]
+    assert len(tr.points) == 1 and len(tr.points[0].positions) == len(joints) + 1
     for (name, lo, hi), q in zip(joints, tr.points[0].positions):
         assert lo - 1e-6 <= q <= hi + 1e-6, f"{name}={q} outside [{lo}, {hi}]"
     assert tr.points[0].positions[0] == pytest.approx(math.atan2(y, x), abs=1e-3)

@@ -32,7 +32,7 @@ def publish_target(peer, x, y, z):
 def test_gazebo_mode_publishes_joint_trajectories(procs, peer):
     trajs = peer.collect(JointTrajectory, "/arm_controller/joint_trajectory")
     acks = peer.collect(CommandAck, "/aether/ack")
-    start_bridge(procs, "-p", "mode:=gazebo", "-p", "gripper_joint:=gripper_joint")
+    start_bridge(procs, "-p", "mode:=gazebo")  # the gripper joint comes from the arm file
     st = wait_connected(peer, "gazebo")
     assert "no TCP" in st.reason
 
@@ -87,7 +87,7 @@ def test_diagnostics_and_joint_states(procs, peer):
     assert hand.message == "no hand-tracking frames yet"
 
     js = peer.spin_until(lambda: joints[-1] if joints else None, what="/joint_states")
-    assert list(js.name) == JOINTS and len(js.position) == 5
+    assert list(js.name) == JOINTS + ["gripper_joint"] and len(js.position) == 6
     assert all(abs(p) < 2 * math.pi for p in js.position)
 
 

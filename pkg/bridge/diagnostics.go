@@ -102,6 +102,8 @@ func controllerDiagnostics(in DiagInputs) DiagStatus {
 		kv("gripper", t.Gripper), kv("last_id", string(t.LastID)), kv("control", t.Control),
 		kv("pose_mm", fmt.Sprintf("%.1f %.1f %.1f", t.Pose.X, t.Pose.Y, t.Pose.Z)),
 		kv("telemetry_age_ms", msText(in.Now.Sub(in.Arm.At))),
+		// Hobby servos are open-loop: the controller reports the angles it commanded.
+		kv("joint_states", "commanded (open-loop servos report no position)"),
 	}
 	return st
 }

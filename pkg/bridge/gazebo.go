@@ -30,9 +30,12 @@ type GazeboConfig struct {
 	// DefaultTrajectoryTopic.
 	Topic string
 	// GripperJoint, when set, is appended to every trajectory with the
-	// gripper's position mapped linearly from 0 (open) to GripperClosed.
-	// "" leaves the gripper out (a separate gripper controller).
+	// gripper's position mapped linearly from 0 (GripperOpen) to 1
+	// (GripperClosed). "" leaves the gripper out (a separate gripper controller).
 	GripperJoint string
+	// GripperOpen is the gripper joint's position when open, radians (or
+	// metres for a prismatic joint); 0 is a valid position.
+	GripperOpen float64
 	// GripperClosed is the gripper joint's position when closed, radians
 	// (or metres for a prismatic joint). 0 means DefaultGripperClosed.
 	GripperClosed float64
@@ -93,6 +96,7 @@ type GazeboSink struct {
 	n       uint64
 	joints  []float64 // last commanded joints, model frame, rad
 	gripper float64
+	stopped bool // ~/stop or estop latched: no motion until home or reset
 }
 
 // NewGazeboSink returns a sink that publishes through publish.
@@ -132,18 +136,32 @@ func (g *GazeboSink) Send(c Command) (protocol.ID, error) {
 	case CommandGripper:
 		return g.move(nil, joints, c.Gripper)
 	case CommandHome:
+		g.mu.Lock()
+		g.stopped = false // home releases the stop latch, as on the controller
+		g.mu.Unlock()
 		return g.move(nil, g.cfg.Arm.HomePose(), grip)
 	case CommandReset:
+		g.mu.Lock()
+		was := g.stopped
+		g.stopped = false
+		g.mu.Unlock()
 		id := g.nextID()
-		g.ev.Result(id, protocol.OK(id, "reset (nothing is latched in gazebo mode)"), nil, 0)
+		msg := "reset: nothing was latched"
+		if was {
+			msg = "reset: stop latch released; the arm holds until the next command"
+		}
+		g.ev.Result(id, protocol.OK(id, msg), nil, 0)
 		return id, nil
 	}
 	return "", &ackError{code: protocol.CodeInvalidCommand, msg: fmt.Sprintf("gazebo mode cannot send %s", c.Kind)}
 }
 
 // Stop publishes an empty trajectory, which makes the trajectory controller
-// hold where it is.
+// hold where it is, and latches: every motion is refused until home or reset.
 func (g *GazeboSink) Stop() protocol.ID {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
 	id := g.nextID()
 	err := g.publish(Trajectory{JointNames: g.jointNames()})
 	g.report(id, err, "stop sent to gazebo (empty trajectory on "+g.cfg.Topic+")")
@@ -182,6 +200,10 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 		return "", err
 	}
 	g.mu.Lock()
+	if g.stopped {
+		g.mu.Unlock()
+		return "", &ackError{code: protocol.CodeEstop, msg: "stop latched in gazebo mode: call ~/home or send reset before moving again"}
+	}
 	var largest float64
 	for i := range q {
 		largest = max(largest, math.Abs(q[i]-g.joints[i]))
@@ -192,7 +214,7 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 	d := max(time.Duration(largest/g.cfg.MaxJointSpeed*float64(time.Second)), g.cfg.MinDuration)
 	positions := ext
 	if g.cfg.GripperJoint != "" {
-		positions = append(positions, gripper*g.cfg.GripperClosed)
+		positions = append(positions, g.cfg.GripperOpen+gripper*(g.cfg.GripperClosed-g.cfg.GripperOpen))
 	}
 	id := g.nextID()
 	err = g.publish(Trajectory{JointNames: g.jointNames(), Positions: positions, Duration: d})

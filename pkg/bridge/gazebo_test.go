@@ -104,3 +104,36 @@ func TestGazeboConfigValidate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestGazeboStopLatchesUntilHomeOrReset(t *testing.T) {
+	r := newGazeboRig(t, GazeboConfig{GripperJoint: "g", GripperOpen: 0.1, GripperClosed: 0.5})
+	m := ik.DefaultModel()
+	p, _ := m.FK(m.HomePose())
+	r.core.Stop("~/stop")
+	n := len(r.trajs)
+	r.core.Target("/aether/target", "", p.X/1000+0.01, p.Y/1000, p.Z/1000)
+	if len(r.trajs) != n {
+		t.Fatalf("a latched stop let %d trajectories through: %+v", len(r.trajs)-n, r.trajs[n:])
+	}
+	if a := r.log.last(t); a.OK || a.Code != "estop" || !strings.Contains(a.Message, "~/home") {
+		t.Fatalf("ack while latched = %+v", a)
+	}
+	r.core.Estop("/aether/estop", false) // releasing the estop sends reset
+	if a := r.log.last(t); !a.OK || !strings.Contains(a.Message, "stop latch released") {
+		t.Fatalf("reset ack = %+v", a)
+	}
+	r.core.Target("/aether/target", "", p.X/1000+0.01, p.Y/1000, p.Z/1000)
+	if len(r.trajs) != n+1 {
+		t.Fatalf("after reset the target was not sent (acks %+v)", r.log.acks)
+	}
+	if got := r.trajs[n].Positions[len(r.trajs[n].Positions)-1]; got != 0.1 {
+		t.Fatalf("open gripper at %v, want GripperOpen 0.1", got)
+	}
+	r.core.Stop("~/stop")
+	if _, err := r.core.Home("~/home"); err != nil {
+		t.Fatal(err)
+	}
+	if a := r.log.last(t); !a.OK {
+		t.Fatalf("home after stop = %+v, want it to release the latch and move", a)
+	}
+}

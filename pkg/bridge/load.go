@@ -10,9 +10,8 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/rosparam"
 )
 
-// UseSimTime is declared like every ROS 2 node does, so a shared parameter
-// file setting it for all nodes ("/**") is accepted. The bridge itself keeps
-// wall-clock time.
+// UseSimTime is the standard ROS 2 parameter: true stamps every message with
+// the time of /clock (Gazebo's), as rclcpp nodes do.
 const UseSimTime = "use_sim_time"
 
 // LoadSettings declares every parameter in Params, applies the parameter
@@ -34,6 +33,10 @@ func LoadSettings(nodeName, ns string, args *rosparam.Args) (*rosparam.Set, Sett
 		return nil, Settings{}, err
 	}
 	s, err := SettingsFrom(set)
+	if err == nil {
+		v, _ := set.Get(UseSimTime) // declared above
+		s.UseSimTime = v.BoolValue
+	}
 	return set, s, err
 }
 
@@ -41,7 +44,7 @@ func LoadSettings(nodeName, ns string, args *rosparam.Args) (*rosparam.Set, Sett
 func DeclareParams() (*rosparam.Set, error) {
 	set := rosparam.NewSet()
 	decls := append([]rosparam.Descriptor{{Name: UseSimTime, Type: rosparam.TypeBool, ReadOnly: true,
-		Description: "use /clock time (declared for shared parameter files; the bridge uses wall time)",
+		Description: "stamp messages with /clock time (simulation) instead of wall time",
 		Default:     rosparam.NewBool(false)}}, descriptors()...)
 	for _, d := range decls {
 		if err := set.Declare(d); err != nil {

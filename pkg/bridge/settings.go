@@ -35,14 +35,19 @@ type Settings struct {
 	ClientName        string        // hello client name
 	BaseFrame         string        // frame stamped targets must use
 	Arm               ik.Model      // from the arm file, or the built-in model
+	Robot             armfile.Arm   // the whole arm file: gripper joint, motion limits (robot model)
+	UseSimTime        bool          // stamp with /clock time instead of wall time
+	PublishRobotDesc  bool          // publish the URDF on robot_description
+	JointStatesRate   float64       // /joint_states rate, Hz
 	ArmFile           string        // "" = built-in model
 	ArmMismatch       string        // ArmMismatchError | ArmMismatchWarn
 	Clamp             bool          // clamp to workspace instead of rejecting
 	DiagnosticsPeriod time.Duration // /diagnostics period
-	GripperJoint      string        // joint name for the gripper in /joint_states and trajectories; "" = leave out
+	GripperJoint      string        // the arm file's gripper joint, in /joint_states and trajectories
 	Link              link.Config   // TCP link (Addr, callbacks filled by the node)
 	TrajectoryTopic   string        // gazebo mode output
-	GripperClosed     float64       // gazebo: gripper joint position when closed
+	GripperOpen       float64       // gripper joint position when open (rad or m, the arm file's)
+	GripperClosed     float64       // gripper joint position when closed (rad or m, the arm file's)
 	MaxJointSpeed     float64       // gazebo: rad/s
 	Hand              hand.Mapping  // /aether/hand mapping
 }
@@ -68,7 +73,7 @@ func (s Settings) LinkConfig() link.Config {
 // Gazebo returns the Gazebo sink configuration.
 func (s Settings) Gazebo() GazeboConfig {
 	return GazeboConfig{Arm: s.Arm, Topic: s.TrajectoryTopic, GripperJoint: s.GripperJoint,
-		GripperClosed: s.GripperClosed, MaxJointSpeed: s.MaxJointSpeed}
+		GripperOpen: s.GripperOpen, GripperClosed: s.GripperClosed, MaxJointSpeed: s.MaxJointSpeed}
 }
 
 // ParamType is a parameter's ROS type.
@@ -134,9 +139,12 @@ var Params = []Param{
 	{Name: "clamp_to_workspace", Type: Bool, Default: false,
 		Description: "move out-of-workspace or unreachable targets to the nearest reachable point instead of rejecting them",
 		apply:       func(s *Settings, v any) error { s.Clamp = v.(bool); return nil }},
-	{Name: "gripper_joint", Type: String, Default: "", ReadOnly: true,
-		Description: "joint name of the gripper in /joint_states and gazebo trajectories; empty: leave the gripper out",
-		apply:       func(s *Settings, v any) error { s.GripperJoint = v.(string); return nil }},
+	{Name: "publish_robot_description", Type: Bool, Default: false, ReadOnly: true,
+		Description: "publish the arm's URDF (from the arm file, as aether_controller urdf prints it) on robot_description, latched; leave false when robot_state_publisher publishes it",
+		apply:       func(s *Settings, v any) error { s.PublishRobotDesc = v.(bool); return nil }},
+	{Name: "joint_states_rate_hz", Type: Double, Default: 50.0, ReadOnly: true, Min: f(1), Max: f(1000),
+		Description: "rate of /joint_states, Hz, also while the arm rests (the latest controller sample, stamped with its time)",
+		apply:       func(s *Settings, v any) error { s.JointStatesRate = v.(float64); return nil }},
 	{Name: "diagnostics_period_s", Type: Double, Default: 1.0, ReadOnly: true, Min: f(0.05), Max: f(60),
 		Description: "period of /diagnostics, seconds",
 		apply: func(s *Settings, v any) error {
@@ -179,9 +187,6 @@ var Params = []Param{
 	{Name: "gazebo.trajectory_topic", Type: String, Default: DefaultTrajectoryTopic, ReadOnly: true,
 		Description: "gazebo mode: topic of the simulated arm's trajectory controller",
 		apply:       func(s *Settings, v any) error { s.TrajectoryTopic = v.(string); return nil }},
-	{Name: "gazebo.gripper_closed", Type: Double, Default: DefaultGripperClosed, ReadOnly: true,
-		Description: "gazebo mode: gripper joint position when closed (rad, or m for a prismatic joint)",
-		apply:       func(s *Settings, v any) error { s.GripperClosed = v.(float64); return nil }},
 	{Name: "gazebo.max_joint_speed", Type: Double, Default: DefaultMaxJointSpeed, ReadOnly: true, Min: f(0.01), Max: f(100),
 		Description: "gazebo mode: joint speed used to time each trajectory, rad/s",
 		apply:       func(s *Settings, v any) error { s.MaxJointSpeed = v.(float64); return nil }},
@@ -274,6 +279,8 @@ func applyArmFile(s *Settings, v any) error {
 			return err
 		}
 	}
-	s.Arm = arm.Model()
+	s.Arm, s.Robot = arm.Model(), arm
+	g := arm.Gripper
+	s.GripperJoint, s.GripperOpen, s.GripperClosed = g.Joint, g.Open, g.Closed
 	return nil
 }

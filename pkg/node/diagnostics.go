@@ -19,7 +19,7 @@ func (n *Node) publishDiagnostics() {
 	}
 	in.Hand = n.hand.Status()
 	arr := diag.NewDiagnosticArray()
-	arr.Header = header("")
+	arr.Header = n.header("")
 	for _, s := range bridge.Diagnostics(in) {
 		st := diag.DiagnosticStatus{Level: byte(s.Level), Name: s.Name, Message: s.Message, HardwareId: s.HardwareID}
 		for _, v := range s.Values {

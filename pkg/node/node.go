@@ -50,6 +50,9 @@ type Node struct {
 	linkSink *bridge.LinkSink // nil in gazebo mode
 	hand     *bridge.HandInput
 
+	clock       *simClock           // nil: wall time (use_sim_time false)
+	jointStates *bridge.JointStates // the latest controller sample, for /joint_states
+
 	ctx    context.Context // cancelled by Close; owns the goroutines below
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -102,9 +105,16 @@ func New(opts Options) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating node %q: %w", Name, err)
 	}
+	if err := n.startClock(); err != nil {
+		return nil, err
+	}
 	if err := n.createPublishers(); err != nil {
 		return nil, err
 	}
+	if err := n.publishRobotDescription(); err != nil {
+		return nil, err
+	}
+	n.startJointStates()
 	if err := n.startCore(); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,8 @@ type publishers struct {
 	diagnostics *rclgo.Publisher
 	jointStates *rclgo.Publisher
 	trajectory  *rclgo.Publisher // gazebo mode only
+
+	robotDescription *rclgo.Publisher // with publish_robot_description
 }
 
 func (n *Node) createPublishers() (err error) {
@@ -64,14 +66,10 @@ func duration(d time.Duration) builtin.Duration {
 	return builtin.Duration{Sec: int32(d / time.Second), Nanosec: uint32(d % time.Second)}
 }
 
-func header(frame string) std.Header {
-	return std.Header{Stamp: stamp(time.Now()), FrameId: frame}
-}
-
 // publishAck is the Core's publish function.
 func (n *Node) publishAck(a bridge.Ack) {
 	msg := aether.NewCommandAck()
-	msg.Header = header(n.settings.BaseFrame)
+	msg.Header = n.header(n.settings.BaseFrame)
 	msg.Id, msg.Source, msg.Code, msg.Message = a.ID, a.Source, a.Code, a.Message
 	msg.Status = aether.CommandAck_STATUS_OK
 	if !a.OK {
@@ -119,7 +117,7 @@ var linkStateCodes = map[link.State]uint8{
 
 func (n *Node) publishLinkState() {
 	msg := aether.NewLinkState()
-	msg.Header = header(n.settings.BaseFrame)
+	msg.Header = n.header(n.settings.BaseFrame)
 	if n.settings.Mode == bridge.ModeGazebo {
 		msg.State, msg.StateName, msg.Reason = aether.LinkState_STATE_GAZEBO, "gazebo", "no TCP link in gazebo mode"
 	} else {
@@ -141,23 +139,24 @@ func (n *Node) publishLinkState() {
 	}
 }
 
-// onTelemetry publishes /joint_states from the arm's reported state.
+// onTelemetry records the arm's reported state for /joint_states (published
+// at a fixed rate by startJointStates) and /diagnostics.
 func (n *Node) onTelemetry(a bridge.ArmState) {
 	n.stateMu.Lock()
 	n.arm = &a
 	n.stateMu.Unlock()
-	msg := sensor.NewJointState()
-	msg.Header = header(n.settings.BaseFrame)
-	msg.Name, msg.Position = a.Names, a.Positions
-	if err := n.pubs.jointStates.Publish(msg); err != nil {
-		n.log.Error("publishing joint states", "err", err)
+	if err := n.jointStates.Update(a); err != nil {
+		n.log.Debug("joint states: telemetry does not match the arm model", "err", err)
 	}
 }
 
 // publishTrajectory is the Gazebo sink's publish function.
 func (n *Node) publishTrajectory(tr bridge.Trajectory) error {
 	msg := trajectory.NewJointTrajectory()
-	msg.Header = header(n.settings.BaseFrame)
+	// A zero stamp means "start now" in the trajectory controller's clock
+	// (sim time under Gazebo), as MoveIt Servo sends; a wall-clock stamp
+	// would be decades in its future.
+	msg.Header = std.Header{FrameId: n.settings.BaseFrame}
 	msg.JointNames = tr.JointNames
 	if len(tr.Positions) > 0 {
 		msg.Points = []trajectory.JointTrajectoryPoint{{Positions: tr.Positions, TimeFromStart: duration(tr.Duration)}}

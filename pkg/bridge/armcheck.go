@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aether-lab/aether-bridge/pkg/ik"
@@ -53,7 +54,7 @@ func (c *Core) CheckServer(info *protocol.ServerInfo) error {
 	c.armCheck = check
 	c.mu.Unlock()
 	if check.Refused {
-		return &ackError{code: protocol.CodeArmMismatch, msg: check.Message}
+		return errors.New(check.Message) // the link's backoff reason
 	}
 	return nil
 }

@@ -148,7 +148,7 @@ func TestTokenFileIsRead(t *testing.T) {
 	}
 	empty := writeFile(t, "\n")
 	_, err = load(t, "--ros-args", "-p", "token_file:="+empty)
-	for _, want := range []string{"token_file: token file " + empty + " is empty", "--token-file"} {
+	for _, want := range []string{"parameter token_file: token file " + empty + " is empty", "--token-file"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("empty token file: err %v, want it to mention %q", err, want)
 		}
@@ -161,7 +161,7 @@ func TestTokenFileIsRead(t *testing.T) {
 func TestTwoLineTokenFileIsRefused(t *testing.T) {
 	two := writeFile(t, "s3cret\nother\n")
 	_, err := load(t, "--ros-args", "-p", "token_file:="+two)
-	for _, want := range []string{"token_file: token file " + two, "2 non-empty lines (lines 1 and 2)", "on one line"} {
+	for _, want := range []string{"parameter token_file: token file " + two, "2 non-empty lines (lines 1 and 2)", "on one line"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err %v, want it to mention %q", err, want)
 		}

@@ -257,10 +257,10 @@ func applyTokenFile(s *Settings, v any) error {
 	}
 	token, err := tokenfile.Read(path)
 	if errors.Is(err, tokenfile.ErrEmpty) {
-		return fmt.Errorf("token_file: %w: put the controller's token in it (the same file as its --token-file), or set token_file to \"\" for no token", err)
+		return fmt.Errorf("%w: put the controller's token in it (the same file as its --token-file), or set token_file to \"\" for no token", err)
 	}
 	if err != nil {
-		return fmt.Errorf("token_file: %w", err)
+		return err // resolve names the parameter
 	}
 	s.Token = token
 	return nil

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -223,6 +224,21 @@ func TestRunListenPortInUse(t *testing.T) {
 				t.Fatalf("run(%q) = %v, want it to name the flag and say %q", args, err, want)
 			}
 		})
+	}
+}
+
+// A bad value in any flag that lands in controller.Config gets an error
+// naming the flag and no Go field.
+func TestRunFlagErrorsNameTheFlag(t *testing.T) {
+	goField := regexp.MustCompile(`\b[A-Z][a-z]+[A-Z][A-Za-z]*\b|Config\.`)
+	for _, args := range [][]string{
+		{"--max-clients", "-1"}, {"--max-line", "12"}, {"--watchdog", "-1s"}, {"--park-after", "-1s"},
+		{"--release-after", "-1s"}, {"--max-line-rate", "-1"}, {"--max-pulse-step", "-3"},
+	} {
+		err := run(append([]string{"--listen", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), args[0]) || goField.MatchString(err.Error()) {
+			t.Errorf("run(%q) = %v, want an error starting with %s and naming no Go field", args, err, args[0])
+		}
 	}
 }
 

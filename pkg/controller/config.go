@@ -201,7 +201,7 @@ func (c Config) Validate() error {
 		bad("MaxLine", "%d bytes is outside %d..%d (0 means %d)", c.MaxLine, MinMaxLine, MaxMaxLine, DefaultMaxLine)
 	}
 	if c.Token != strings.TrimSpace(c.Token) {
-		bad("Token", "has leading or trailing white space; remove it (a token file's final newline is stripped by the command)")
+		bad("Token", "has leading or trailing white space; remove it (a token file's surrounding white space is trimmed when it is read)")
 	}
 	for _, d := range []struct {
 		name  string

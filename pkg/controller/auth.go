@@ -233,6 +233,11 @@ func (s *Server) dropPending(c *session) {
 func (c *session) evict() {
 	c.s.quiet.Log(c.src+"|evicted", "a connection waiting to authenticate was closed to make room", "remote_ip", c.src,
 		"max_unauthenticated", c.s.cfg.MaxUnauthenticated)
+	c.evicted.Store(true)
+	// The deadline also ends a TLS handshake the reader may be waiting
+	// in, which would otherwise hold up this write until the hello
+	// deadline.
+	c.conn.SetDeadline(time.Now().Add(evictWriteTimeout))
 	resp := protocol.Fail("", protocol.CodeBusy, msgEvicted)
 	c.tc.WriteResponse(&resp, evictWriteTimeout)
 	c.cancel()

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
 )
 
 const testToken = "s3cret-T0ken"
@@ -237,5 +239,40 @@ func TestGuessingIsSlowAndQuiet(t *testing.T) {
 	wantOK(t, h.dial().do(goodHello), "hello bridge, role control")
 	if w := h.srv.guard.wait("127.0.0.1", h.clk.Now()); w != 0 {
 		t.Fatalf("still locked out for %v after a good hello", w)
+	}
+}
+
+// TestEvictionEndsATLSHandshake: on a TLS listener, peers that connect
+// and never start the handshake are evicted like any other, at once, not
+// after the (here hour-long) hello deadline.
+func TestEvictionEndsATLSHandshake(t *testing.T) {
+	h := newHarness(t, Config{Token: testToken, HelloTimeout: time.Hour, MaxUnauthenticated: 2})
+	certPEM, keyPEM, err := tlsutil.SelfSigned(nil, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}})
+	served := make(chan error, 1)
+	go func() { served <- h.srv.Serve(context.Background(), ln) }()
+	t.Cleanup(func() { h.srv.Close(); <-served })
+
+	first := dial(t, ln.Addr().String()) // silent: the server waits in its handshake
+	eventually(t, "the first peer is accepted", func() bool { return h.accepted() == 1 })
+	dial(t, ln.Addr().String())
+	dial(t, ln.Addr().String()) // the third pushes the first out
+	first.conn.SetReadDeadline(time.Now().Add(waitFor))
+	if _, err := io.Copy(io.Discard, first.conn); err != nil && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("the evicted TLS peer was not closed: %v", err)
+	}
+	if n := strings.Count(h.logs.String(), "level=WARN"); n > 1 {
+		t.Fatalf("%d warnings for one eviction:\n%s", n, h.logs.String())
 	}
 }

@@ -38,8 +38,9 @@ type session struct {
 	src  string // rate-limit source: sourceOf(remote address)
 	log  *slog.Logger
 
-	slot    slot      // guarded by s.mu
-	helloBy time.Time // wall time the hello with the token must arrive by; zero without a token
+	slot    slot        // guarded by s.mu
+	helloBy time.Time   // wall time the hello with the token must arrive by; zero without a token
+	evicted atomic.Bool // closed to make room for a newer unauthenticated connection
 
 	ctx    context.Context // ends when the server shuts down or the writer quits
 	cancel context.CancelFunc
@@ -180,11 +181,11 @@ func (c *session) readLoop() {
 				c.log.Debug("client closed its side")
 			case errors.Is(err, io.ErrUnexpectedEOF) && c.authed:
 				c.log.Warn("client disconnected in the middle of a line; the partial line was discarded")
-			case isTimeout(err) && !c.authed && c.ctx.Err() == nil:
+			case isTimeout(err) && !c.authed && c.ctx.Err() == nil && !c.evicted.Load():
 				c.s.quiet.Log(c.src+"|late", "a connection did not authenticate in time; closing it", "remote_ip", c.src, "hello_timeout", c.s.cfg.HelloTimeout)
 				c.reply(protocol.Fail("", protocol.CodeUnauthorized, msgHelloLate, c.s.cfg.HelloTimeout))
 			case isTimeout(err):
-				if c.ctx.Err() == nil {
+				if c.ctx.Err() == nil && !c.evicted.Load() {
 					c.log.Warn("no line received within the read timeout; closing", "read_timeout", c.s.cfg.ReadTimeout)
 				}
 			default:

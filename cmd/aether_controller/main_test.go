@@ -139,6 +139,7 @@ func TestRunHelp(t *testing.T) {
 	}
 	for _, flag := range []string{"-listen", "-arm", "-backend", "-i2c-bus", "-i2c-addr", "-serial-port", "-serial-baud",
 		"-watchdog", "-park-after", "-release-after", "-max-clients", "-token-file", "-max-line", "-v", "-http", "-max-pulse-step",
+		"-http-allow-host", "-insecure-no-token", "-tls-cert", "-tls-key",
 		"(default 500ms)", "(default 0x40)", "(default 8)", "bytes"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("--help does not mention %q", flag)

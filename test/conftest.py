@@ -110,3 +110,19 @@ def wait_connected(peer, state_name="connected", timeout=20.0):
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     return peer.spin_until(lambda: next((s for s in reversed(states) if s.state_name == state_name), None),
                            timeout, f"/aether/link_state {state_name!r} (saw {[s.state_name for s in states]})")
+
+
+def send_seed_target(peer):
+    """Publish the seed document's target (x=120.0, y=35.5, z=210.0 mm) on /aether/target and
+    return its ack from /aether/ack."""
+    from aether_msgs.msg import CommandAck
+    from geometry_msgs.msg import PointStamped
+    acks = peer.collect(CommandAck, "/aether/ack")
+    pub = peer.node.create_publisher(PointStamped, "/aether/target", 10)
+    msg = PointStamped()
+    msg.header.frame_id = "base_link"
+    # 0.12, 0.0355, 0.21 m is the seed document's x=120.0, y=35.5, z=210.0 mm.
+    msg.point.x, msg.point.y, msg.point.z = 0.12, 0.0355, 0.21
+    peer.spin_until(lambda: pub.get_subscription_count() > 0, what="the bridge to subscribe to /aether/target")
+    pub.publish(msg)
+    return peer.spin_until(lambda: acks[0] if acks else None, what="an ack on /aether/ack")

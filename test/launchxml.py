@@ -7,9 +7,10 @@ this module instead, following their documented behaviour for the subset it mode
 - `<arg name default description>`: a launch argument; a value given on the command line wins;
 - `<executable cmd name output if unless>`: `cmd` is split on whitespace in its literal text only
   (a substitution's value stays inside one argument, as launch's ExecuteProcess does);
-- `<node pkg exec name output if unless>` with `<param from>` and `<param name value>` children:
-  the command launch_ros runs, `<prefix>/lib/<pkg>/<exec> --ros-args -r __node:=<name>
-  --params-file <from>... --params-file <temp YAML>`, the temp YAML holding the name/value
+- `<node pkg exec name namespace output if unless>` with `<param from>` and `<param name value>`
+  children: the command launch_ros runs, `<prefix>/lib/<pkg>/<exec> --ros-args -r __node:=<name>
+  [-r __ns:=/<namespace>] --params-file <from>... --params-file <temp YAML>` (a non-empty
+  namespace is made absolute; an empty one adds nothing), the temp YAML holding the name/value
   params under `/**: ros__parameters:` (dotted names kept flat), each value typed by
   yaml.safe_load of its string the way launch_ros does;
 - substitutions `$(var X)`, `$(find-pkg-share PKG)`, `$(find-pkg-prefix PKG)` and
@@ -65,7 +66,7 @@ _ATTRS = {
     "launch": set(),
     "arg": {"name", "default", "description"},
     "executable": {"cmd", "name", "output", "if", "unless"},
-    "node": {"pkg", "exec", "name", "output", "if", "unless"},
+    "node": {"pkg", "exec", "name", "namespace", "output", "if", "unless"},
     "param": {"from", "name", "value"},
 }
 _OUTPUTS = {"screen", "log", "both"}
@@ -397,6 +398,10 @@ class LaunchFile:
         cmd = [str(path), "--ros-args"]
         if name:
             cmd += ["-r", f"__node:={name}"]
+        ns = ctx.text(el.get("namespace")) if el.get("namespace") is not None else ""
+        if ns:
+            # launch_ros makes a relative namespace absolute; an empty one leaves the node at the root.
+            cmd += ["-r", f"__ns:={ns if ns.startswith('/') else '/' + ns}"]
         files, params = [], {}
         # launch_ros passes every from= file first, in order, then one YAML of all name/value params.
         for p in el:

@@ -16,7 +16,7 @@ from conftest import ROOT, free_port, start_controller, wait_connected
 from launchxml import LaunchError, LaunchFile, make_install_prefix, parse_substitutions
 
 LAUNCH = ROOT / "launch" / "aether.launch.xml"
-README_ARGS = ["mode", "controller_host", "controller_port", "params_file", "arm"]
+README_ARGS = ["mode", "controller_host", "controller_port", "params_file", "arm", "namespace"]
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_unknown_launch_argument_is_an_error(prefix, tmp_path):
 
 @pytest.mark.parametrize("old,new,error", [
     ("<launch>", "<launch><group/>", r"element <group> is not modelled"),
-    ('exec="aether_bridge" name', 'exec="aether_bridge" namespace="arm" name', r"attribute 'namespace' is not modelled"),
+    ('exec="aether_bridge" name', 'exec="aether_bridge" respawn="true" name', r"attribute 'respawn' is not modelled"),
     ('<param from="$(var params_file)"/>', '<remap from="a" to="b"/>', r"child <remap> is not modelled"),
     ("$(var controller_host):", "$(env HOST):", r"substitution \$\(env \.\.\.\) is not modelled"),
     ("\\'$(var mode)\\' == \\'sim\\'", "\\'maybe\\'", r"evaluated to 'maybe'; launch accepts only true/false/1/0"),
@@ -214,3 +214,22 @@ def test_hardware_mode_runs_against_a_separate_controller(procs, peer, prefix, t
     start_all(procs, launched)
     st = wait_connected(peer)
     assert st.state_name == "connected"
+
+
+def test_namespace_argument_moves_the_bridge(procs, peer, prefix, tmp_path):
+    launched = evaluate(prefix, tmp_path, mode="sim", controller_port=str(free_port()), namespace="arm2")
+    node = launched[-1]
+    assert node.cmd[2:6] == ["-r", "__node:=aether_bridge", "-r", "__ns:=/arm2"]
+    assert evaluate(prefix, tmp_path)[-1].cmd[2:4] == ["-r", "__node:=aether_bridge"]  # root by default
+    assert "__ns:=/" not in " ".join(evaluate(prefix, tmp_path)[-1].cmd)
+    running = start_all(procs, launched)
+    running["aether_controller"].wait_for_line("listening on")
+    acks = peer.collect(CommandAck, "/arm2/aether/ack")
+    pub = peer.node.create_publisher(PointStamped, "/arm2/aether/target", 10)
+    peer.spin_until(lambda: pub.get_subscription_count() > 0, what="/arm2/aether/target")
+    m = PointStamped()
+    m.header.frame_id = "base_link"
+    m.point.x, m.point.y, m.point.z = 0.12, 0.0355, 0.21
+    pub.publish(m)
+    ack = peer.spin_until(lambda: acks[0] if acks else None, what="an ack on /arm2/aether/ack")
+    assert ack.source == "/arm2/aether/target"

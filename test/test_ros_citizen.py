@@ -16,7 +16,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from aether_msgs.msg import CommandAck
+from aether_msgs.msg import CommandAck, LinkState
 from conftest import LATCHED, ROOT, free_port, start_bridge, start_controller, wait_connected
 from jtc_standin import TrajectoryControllerStandIn
 
@@ -122,3 +122,40 @@ def test_gazebo_trajectory_starts_now_in_sim_time_and_stop_latches(procs, peer):
     assert refused.status == CommandAck.STATUS_ERROR and refused.code == "estop", refused
     assert len(jtc.accepted) == taken, "a trajectory went out while the stop was latched"
     jtc.close()
+
+
+def test_two_arms_in_one_graph_never_move_each_other(procs, peer):
+    """Two sim controllers and two bridges as /arm1 and /arm2: only the namespace differs."""
+    for ns in ("arm1", "arm2"):
+        port = free_port()
+        start_controller(procs, port, "--arm", ARM)
+        start_bridge(procs, "-r", f"__ns:=/{ns}", "-p", f"controller_port:={port}", "-p", f"arm:={ARM}")
+    states = {ns: peer.collect(JointState, f"/{ns}/joint_states") for ns in ("arm1", "arm2")}
+    acks = {ns: peer.collect(CommandAck, f"/{ns}/aether/ack") for ns in ("arm1", "arm2")}
+    for ns in ("arm1", "arm2"):
+        links = peer.collect(LinkState, f"/{ns}/aether/link_state", LATCHED)
+        peer.spin_until(lambda: any(s.state_name == "connected" for s in links), what=f"/{ns} connected")
+        peer.spin_until(lambda: states[ns], what=f"/{ns}/joint_states")
+    rest2 = list(states["arm2"][-1].position)
+    # Nothing of the bridge is left at the root: every topic and service moved.
+    names = {n for n, _ in peer.node.get_topic_names_and_types()}
+    assert not {"/aether/target", "/aether/ack", "/joint_states"} & names, names
+    services = {n for n, _ in peer.node.get_service_names_and_types()}
+    assert {"/arm1/aether_bridge/home", "/arm2/aether_bridge/get_parameters"} <= services, services
+
+    target = peer.node.create_publisher(PointStamped, "/arm1/aether/target", 10)
+    peer.spin_until(lambda: target.get_subscription_count() > 0, what="/arm1/aether/target")
+    p = PointStamped()
+    p.header.frame_id = "base_link"
+    p.point.x, p.point.y, p.point.z = 0.16, 0.05, 0.12
+    target.publish(p)
+    ack = peer.spin_until(lambda: acks["arm1"][-1] if acks["arm1"] else None, what="/arm1's ack")
+    assert ack.status == CommandAck.STATUS_OK and ack.source == "/arm1/aether/target", (ack.source, ack.message)
+    want = math.atan2(0.05, 0.16)
+    peer.spin_until(lambda: abs(states["arm1"][-1].position[0] - want) < 1e-3, timeout=15,
+                    what="arm1's base to turn to the target")
+    # By now arm2 has published many more samples: all at rest where it was, and no ack.
+    n2 = len(states["arm2"])
+    peer.spin_until(lambda: len(states["arm2"]) >= n2 + 10, what="more /arm2/joint_states")
+    assert all(list(m.position) == pytest.approx(rest2) for m in states["arm2"]), "arm2 moved"
+    assert not acks["arm2"], [a.source for a in acks["arm2"]]

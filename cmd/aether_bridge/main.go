@@ -66,6 +66,7 @@ Inputs (metres, base frame): /aether/target (geometry_msgs/PointStamped),
 /aether/gripper (std_msgs/Float64, 0 open..1 closed), /aether/estop (std_msgs/Bool).
 Outputs: /aether/ack, /aether/link_state, /diagnostics, /joint_states.
 Services: ~/home, ~/stop, ~/reconnect (std_srvs/Trigger).
+Topic names resolve under the node's namespace (-r __ns:=/arm2 moves them all to /arm2/...).
 Parameters: see config/bridge.yaml (mode, controller_host, controller_port, ...).
 Set AETHER_DEBUG=1 for debug logs.
 `

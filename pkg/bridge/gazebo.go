@@ -49,9 +49,9 @@ type GazeboConfig struct {
 
 // Gazebo defaults, the one place they are written (the parameters use them too).
 const (
-	DefaultTrajectoryTopic = "/arm_controller/joint_trajectory"
-	DefaultGripperClosed   = 0.8 // rad (or m)
-	DefaultMaxJointSpeed   = 1.5 // rad/s
+	DefaultTrajectoryTopic = "arm_controller/joint_trajectory" // relative: under the node's namespace
+	DefaultGripperClosed   = 0.8                               // rad (or m)
+	DefaultMaxJointSpeed   = 1.5                               // rad/s
 )
 
 func (c *GazeboConfig) setDefaults() {

@@ -65,7 +65,7 @@ func TestGazeboTargetPublishesIKJointsThatFKBack(t *testing.T) {
 		t.Fatalf("duration %v shorter than the minimum", tr.Duration)
 	}
 	a := r.log.last(t)
-	if !a.OK || !strings.Contains(a.Message, "/arm_controller/joint_trajectory") || a.Source != "/aether/target" {
+	if !a.OK || !strings.Contains(a.Message, "arm_controller/joint_trajectory") || a.Source != "/aether/target" {
 		t.Fatalf("ack = %+v: should say it went to gazebo", a)
 	}
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -20,6 +21,16 @@ const (
 	TopicRobotDescription = "robot_description"
 	TopicClock            = "/clock" // simulation time is global, as rclcpp's TimeSource reads it
 )
+
+// resolved is the full name of a relative topic under the node's namespace,
+// as ros2 topic list shows it (acks name their source this way).
+func (n *Node) resolved(topic string) string {
+	ns := n.node.Namespace()
+	if strings.HasSuffix(ns, "/") {
+		return ns + topic
+	}
+	return ns + "/" + topic
+}
 
 // simClock is the node's clock with use_sim_time: the latest /clock time,
 // zero until the first /clock message (as rclcpp's ROS time).

@@ -12,11 +12,11 @@ import (
 
 // Input topic names (remappable with --ros-args -r).
 const (
-	TopicTarget     = "/aether/target"
-	TopicTargetPose = "/aether/target_pose"
-	TopicHand       = "/aether/hand"
-	TopicGripper    = "/aether/gripper"
-	TopicEstop      = "/aether/estop"
+	TopicTarget     = "aether/target"
+	TopicTargetPose = "aether/target_pose"
+	TopicHand       = "aether/hand"
+	TopicGripper    = "aether/gripper"
+	TopicEstop      = "aether/estop"
 )
 
 func (n *Node) createSubscriptions() error {
@@ -39,7 +39,7 @@ func (n *Node) createSubscriptions() error {
 		_, e := geometry.NewPointStampedSubscription(n.node, TopicTarget, reliable,
 			func(m *geometry.PointStamped, _ *rclgo.MessageInfo, err error) {
 				if n.takeOK(TopicTarget, err) {
-					n.core.Target(TopicTarget, m.Header.FrameId, m.Point.X, m.Point.Y, m.Point.Z)
+					n.core.Target(n.resolved(TopicTarget), m.Header.FrameId, m.Point.X, m.Point.Y, m.Point.Z)
 				}
 			})
 		return e
@@ -51,7 +51,7 @@ func (n *Node) createSubscriptions() error {
 				// orientation, so the pose's orientation is not used.
 				if n.takeOK(TopicTargetPose, err) {
 					p := m.Pose.Position
-					n.core.Target(TopicTargetPose, m.Header.FrameId, p.X, p.Y, p.Z)
+					n.core.Target(n.resolved(TopicTargetPose), m.Header.FrameId, p.X, p.Y, p.Z)
 				}
 			})
 		return e
@@ -69,7 +69,7 @@ func (n *Node) createSubscriptions() error {
 		_, e := std.NewFloat64Subscription(n.node, TopicGripper, reliable,
 			func(m *std.Float64, _ *rclgo.MessageInfo, err error) {
 				if n.takeOK(TopicGripper, err) {
-					n.core.Gripper(TopicGripper, m.Data)
+					n.core.Gripper(n.resolved(TopicGripper), m.Data)
 				}
 			})
 		return e
@@ -78,7 +78,7 @@ func (n *Node) createSubscriptions() error {
 		_, e := std.NewBoolSubscription(n.node, TopicEstop, reliable,
 			func(m *std.Bool, _ *rclgo.MessageInfo, err error) {
 				if n.takeOK(TopicEstop, err) {
-					n.core.Estop(TopicEstop, m.Data)
+					n.core.Estop(n.resolved(TopicEstop), m.Data)
 				}
 			})
 		return e

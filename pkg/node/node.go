@@ -121,7 +121,7 @@ func New(opts Options) (n *Node, err error) {
 	if err := n.createSubscriptions(); err != nil {
 		return nil, err
 	}
-	if n.hand, err = bridge.NewHandInput(n.core, TopicHand, settings.Hand, nil); err != nil {
+	if n.hand, err = bridge.NewHandInput(n.core, n.resolved(TopicHand), settings.Hand, nil); err != nil {
 		return nil, err
 	}
 	if err := n.createServices(); err != nil {

@@ -19,10 +19,10 @@ import (
 
 // Output topic names (remappable).
 const (
-	TopicAck         = "/aether/ack"
-	TopicLinkState   = "/aether/link_state"
-	TopicDiagnostics = "/diagnostics"
-	TopicJointStates = "/joint_states"
+	TopicAck         = "aether/ack"
+	TopicLinkState   = "aether/link_state"
+	TopicDiagnostics = "diagnostics"
+	TopicJointStates = "joint_states"
 )
 
 // publishers are plain rclgo publishers made by newPublisher (the generated

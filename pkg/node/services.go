@@ -33,14 +33,14 @@ func (n *Node) createServices() error {
 			if err != nil {
 				return false, "home not sent: " + bridge.Message(err)
 			}
-			return true, fmt.Sprintf("home sent as id %s; the outcome follows on %s", idString(id), TopicAck)
+			return true, fmt.Sprintf("home sent as id %s; the outcome follows on %s", idString(id), n.resolved(TopicAck))
 		}},
 		{ServiceStop, func() (bool, string) {
 			id, queued := n.core.Stop(source(ServiceStop))
 			if queued {
-				return true, fmt.Sprintf("stop kept as id %s: the controller is unreachable now; it is sent first when the link is back (a late stop is safe); follow %s", idString(id), TopicAck)
+				return true, fmt.Sprintf("stop kept as id %s: the controller is unreachable now; it is sent first when the link is back (a late stop is safe); follow %s", idString(id), n.resolved(TopicAck))
 			}
-			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until a reset (%s false)", idString(id), TopicEstop)
+			return true, fmt.Sprintf("stop sent as id %s, ahead of everything queued; latched until a reset (%s false)", idString(id), n.resolved(TopicEstop))
 		}},
 		{ServiceReconnect, func() (bool, string) {
 			l := n.linkSink
@@ -48,7 +48,7 @@ func (n *Node) createServices() error {
 				return false, "no TCP link in mode " + n.settings.Mode
 			}
 			l.Reconnect()
-			return true, "reconnecting to " + n.settings.ControllerAddr() + "; follow " + TopicLinkState
+			return true, "reconnecting to " + n.settings.ControllerAddr() + "; follow " + n.resolved(TopicLinkState)
 		}},
 	}
 	for _, s := range services {

@@ -9,10 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,66 +18,6 @@ import (
 
 	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
 )
-
-// controllerProcess is the built controller running, with the addresses
-// it printed.
-type controllerProcess struct {
-	addr, panelURL string
-	exited         chan struct{} // closed once exitErr is set
-	exitErr        error
-	cmd            interface{ Signal(os.Signal) error }
-}
-
-// startBinary runs the built controller with args and waits for its
-// "listening on" line (and "panel on" line, when args have --http).
-func startBinary(t *testing.T, args ...string) *controllerProcess {
-	t.Helper()
-	bin := buildBinary(t)
-	cmd := exec.Command(bin, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &controllerProcess{exited: make(chan struct{}), cmd: cmd.Process}
-	lines := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		io.Copy(io.Discard, stdout)
-		p.exitErr = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		select {
-		case <-p.exited:
-		case <-time.After(waitFor):
-		}
-		if t.Failed() {
-			t.Logf("controller stderr:\n%s", stderr.String())
-		}
-	})
-	for p.addr == "" {
-		select {
-		case l := <-lines:
-			if v, ok := strings.CutPrefix(l, "listening on "); ok {
-				p.addr = v
-			} else if v, ok := strings.CutPrefix(l, "panel on "); ok {
-				p.panelURL = v
-			}
-		case <-time.After(waitFor):
-			t.Fatal(`no "listening on ADDR" line on stdout`)
-		}
-	}
-	return p
-}
 
 // TestBinaryTLS runs the controller with --tls-cert/--tls-key, a token
 // and the panel: a TLS client that trusts the certificate file moves the
@@ -145,15 +83,8 @@ func TestBinaryTLS(t *testing.T) {
 		t.Fatalf("plain TCP got a protocol reply from a TLS controller: %q", b)
 	}
 
-	p.cmd.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		if p.exitErr != nil {
-			t.Fatalf("exit after SIGTERM: %v", p.exitErr)
-		}
-	case <-time.After(waitFor):
-		t.Fatal("did not exit after SIGTERM")
-	}
+	p.sigterm(t)
+	p.waitExit(t)
 }
 
 func TestTLSFlagsGoTogether(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/aether-lab/aether-bridge/internal/ratelog"
 )
 
 // checkRequest says why r may not be served ("" when it may): its Host
@@ -78,4 +80,23 @@ func splitHost(hostport string) (name, port string) {
 	}
 	name = strings.TrimSuffix(strings.Trim(name, "[]"), ".")
 	return strings.ToLower(name), port
+}
+
+// serverErrors takes net/http's own error lines (a failed TLS handshake,
+// a broken request) and logs them through the refusal limiter, one line
+// per peer address per interval, so a peer that keeps failing cannot
+// flood the log.
+type serverErrors struct{ lim *ratelog.Limiter }
+
+func (e serverErrors) Write(b []byte) (int, error) {
+	msg := strings.TrimSpace(string(b))
+	key := "http|" + msg[:min(len(msg), 40)]
+	if _, rest, ok := strings.Cut(msg, " from "); ok {
+		addr, _, _ := strings.Cut(rest, ": ")
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			key = "http|" + host
+		}
+	}
+	e.lim.Log(key, "panel connection failed", "err", msg)
+	return len(b), nil
 }

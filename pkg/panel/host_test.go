@@ -1,15 +1,20 @@
 package panel
 
 import (
+	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/aether-lab/aether-bridge/pkg/controller"
+	"github.com/aether-lab/aether-bridge/pkg/tlsutil"
 )
 
 // TestRebindingRefused is DNS rebinding as a browser does it: a page from
@@ -101,5 +106,52 @@ func TestAllowedHostsValidate(t *testing.T) {
 		if err := (Config{AllowedHosts: []string{h}}).Validate(); err == nil || !strings.Contains(err.Error(), "AllowedHosts: ") {
 			t.Errorf("AllowedHosts %q: %v, want an error naming it", h, err)
 		}
+	}
+}
+
+// TestFailedTLSHandshakesAreQuiet: a peer that keeps failing the panel's
+// TLS handshake costs the log one line, not one per attempt.
+func TestFailedTLSHandshakesAreQuiet(t *testing.T) {
+	r := newRig(t, controller.Config{}, Config{})
+	p, err := New(Config{Logger: r.panel.log}, r.srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := tlsutil.SelfSigned(nil, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() {
+		served <- p.Serve(context.Background(), tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}}))
+	}()
+	for range 20 {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") // plain HTTP to the TLS port
+		c.SetReadDeadline(time.Now().Add(waitFor))
+		io.Copy(io.Discard, c)
+		c.Close()
+	}
+	p.Close()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	logs := r.logs.String()
+	if n := strings.Count(logs, "panel connection failed"); n < 1 || n > 2 {
+		t.Fatalf("%d log lines for 20 failed handshakes from one address, want the first and a summary:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "repeated=19") {
+		t.Fatalf("the summary does not count the other 19:\n%s", logs)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -253,7 +254,7 @@ func (p *Panel) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      p.cfg.WriteTimeout,
 		IdleTimeout:       p.cfg.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(serverErrors{p.refused}, "", 0),
 	}
 	p.mu.Lock()
 	if p.closed {

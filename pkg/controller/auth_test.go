@@ -247,11 +247,7 @@ func TestGuessingIsSlowAndQuiet(t *testing.T) {
 // after the (here hour-long) hello deadline.
 func TestEvictionEndsATLSHandshake(t *testing.T) {
 	h := newHarness(t, Config{Token: testToken, HelloTimeout: time.Hour, MaxUnauthenticated: 2})
-	certPEM, keyPEM, err := tlsutil.SelfSigned(nil, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	tc, _, err := tlsutil.SelfSignedConfig(nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +255,7 @@ func TestEvictionEndsATLSHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}})
+	ln := tls.NewListener(raw, tc)
 	served := make(chan error, 1)
 	go func() { served <- h.srv.Serve(context.Background(), ln) }()
 	t.Cleanup(func() { h.srv.Close(); <-served })

@@ -117,11 +117,7 @@ func TestFailedTLSHandshakesAreQuiet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, keyPEM, err := tlsutil.SelfSigned(nil, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	tc, _, err := tlsutil.SelfSignedConfig(nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,9 +126,7 @@ func TestFailedTLSHandshakesAreQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() {
-		served <- p.Serve(context.Background(), tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}}))
-	}()
+	go func() { served <- p.Serve(context.Background(), tls.NewListener(raw, tc)) }()
 	for range 20 {
 		c, err := net.Dial("tcp", raw.Addr().String())
 		if err != nil {

@@ -105,6 +105,22 @@ func ParseFingerprint(s string) (string, error) {
 	return "sha256:" + h, nil
 }
 
+// SelfSignedConfig returns a server configuration with a fresh SelfSigned
+// certificate for hosts, valid for validFor from now, and that
+// certificate's PEM (for a client to trust): TLS without files, for tests
+// and trials.
+func SelfSignedConfig(hosts []string, validFor time.Duration) (*tls.Config, []byte, error) {
+	certPEM, keyPEM, err := SelfSigned(hosts, time.Now(), validFor)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, certPEM, nil
+}
+
 // ServerConfig loads the controller's certificate and key (PEM files).
 func ServerConfig(certFile, keyFile string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)

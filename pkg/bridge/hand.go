@@ -44,8 +44,9 @@ type HandInput struct {
 	last    hand.Output // for the last frame, or the timer's loss
 	lastAt  time.Time   // clock time of the last good frame; zero = none since the last loss
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // NewHandInput returns a HandInput for frames from source, mapped with m;
@@ -81,9 +82,9 @@ func lossCheckPeriod(timeout time.Duration) time.Duration {
 	return min(max(timeout/4, 10*time.Millisecond), 100*time.Millisecond)
 }
 
-// Close stops the loss timer.
+// Close stops the loss timer. Calling it again is harmless.
 func (h *HandInput) Close() {
-	close(h.stop)
+	h.closeOnce.Do(func() { close(h.stop) })
 	h.wg.Wait()
 }
 

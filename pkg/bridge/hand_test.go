@@ -121,16 +121,19 @@ func TestHandLossOnATimerReanchorsOnTheReportedPose(t *testing.T) {
 
 // Relative mode does not engage while the arm's pose is unknown (after a
 // home, until the controller answers it), so it cannot lunge at a stale one.
+// The hand was engaged before the home: it lets go, and re-engages at home.
 func TestHandWaitsForThePoseAfterAHome(t *testing.T) {
 	r := newHandRig(t, hand.Mapping{Filter: sharp})
 	r.report(ik.Point{X: 0.22, Y: 0.1, Z: 0.08})
+	r.frame(&hand.Point{X: 0, Y: 0, Z: 0.5})
+	sent := len(r.sink.targets)
 	id, err := r.core.Home("~/home")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.frame(&hand.Point{X: 0, Y: 0, Z: 0.5})
-	if len(r.sink.targets) != 0 {
-		t.Fatalf("engaged on the pre-home pose: %v", r.sink.targets)
+	r.frame(&hand.Point{X: 0.01, Y: 0, Z: 0.5})
+	if len(r.sink.targets) != sent {
+		t.Fatalf("a hand target relative to the pre-home pose: %v", r.sink.targets[sent:])
 	}
 	r.core.Result(id, protocol.OK(id, "Homing"), nil, time.Millisecond)
 	home := ik.Point{X: 0.07, Y: 0, Z: 0.2}

@@ -123,11 +123,15 @@ func (t *Tracker) SetArmPosition(p Point) error {
 }
 
 // ForgetArmPosition says the arm's position is unknown (e.g. a home is on
-// its way): relative mode does not start an engagement until the next
+// its way): in relative mode an engagement in progress ends (its anchor
+// no longer says where the arm is) and the next one waits for the next
 // SetArmPosition.
 func (t *Tracker) ForgetArmPosition() {
 	t.mu.Lock()
 	t.armKnown = false
+	if t.m.Mode == ModeRelative {
+		t.engaged = false
+	}
 	t.mu.Unlock()
 }
 

@@ -153,15 +153,14 @@ func (n *Node) Run(ctx context.Context) error {
 // ROS. Safe to call more than once.
 func (n *Node) Close() error {
 	n.cancel()
+	n.wg.Wait() // the periodic diagnostics use the hand input and the link
 	if n.hand != nil {
 		n.hand.Close()
-		n.hand = nil
 	}
 	var errs []error
 	if n.core != nil {
 		errs = append(errs, n.core.Close())
 	}
-	n.wg.Wait()
 	if n.rctx != nil {
 		errs = append(errs, n.rctx.Close())
 		n.rctx = nil

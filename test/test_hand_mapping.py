@@ -91,3 +91,21 @@ def test_absolute_mode_maps_a_known_palm_position(procs, peer):
         assert st["control"] == "aether_bridge"
     finally:
         arm.close()
+
+
+def test_out_of_workspace_hand_targets_warn_once_per_episode(procs, peer):
+    port = free_port()
+    start_controller(procs, port)
+    # Absolute mode with the palm mapped 1 m in front of the arm: every frame is out of reach.
+    br = start_bridge(procs, "-p", f"controller_port:={port}", *SHARP, "-p", "hand.mode:=absolute",
+                      "-p", "hand.offset:=[1.0, 0.0, 0.1]")
+    wait_connected(peer)
+    io = Inputs(peer)
+    cam = Camera(peer)
+    seen = len(io.acks)
+    refused = lambda: [a for a in io.acks[seen:] if a.source == "/aether/hand" and a.status == CommandAck.STATUS_ERROR]
+    peer.spin_until(lambda: len(refused()) >= 20, what="20 refused hand targets",
+                    every=lambda: cam.frame((0.0, 0.0, 0.0)))
+    assert {a.code for a in refused()} == {"out_of_range"}, {a.code for a in refused()}
+    warns = [l for l in br.output().splitlines() if "level=WARN" in l and "source=/aether/hand" in l]
+    assert len(warns) == 1, "\n".join(warns)

@@ -40,7 +40,9 @@ func (c *Core) reject(source string, err error, target *ik.Point) {
 func (c *Core) publish(a Ack) {
 	c.mu.Lock()
 	if a.OK {
-		delete(c.failed, a.Source)
+		if a.Target != nil { // an accepted target ends the episode; the hand's gripper changes do not
+			delete(c.failed, a.Source)
+		}
 	} else if a.Code != string(protocol.CodeSuperseded) {
 		a.Repeat = c.failed[a.Source] == a.Code
 		c.failed[a.Source] = a.Code

@@ -238,8 +238,15 @@ func TestRepeatedRefusalsAreMarked(t *testing.T) {
 	if a := log.acks; a[0].Repeat || !a[1].Repeat || !a[2].Repeat {
 		t.Fatalf("repeat flags %v %v %v, want false true true", a[0].Repeat, a[1].Repeat, a[2].Repeat)
 	}
-	c.Target("/aether/hand", "", p.X, p.Y, p.Z)
+	// The pinch's gripper change in between does not end the episode.
+	c.Gripper("/aether/hand", 0)
 	c.Result(protocol.NumericID(1), protocol.OK(protocol.NumericID(1), "Command received"), nil, 0)
+	c.Target("/aether/hand", "", 5, 0, 0.1)
+	if a := log.last(t); !a.Repeat {
+		t.Fatal("an accepted gripper change ended the out-of-workspace episode")
+	}
+	c.Target("/aether/hand", "", p.X, p.Y, p.Z)
+	c.Result(protocol.NumericID(2), protocol.OK(protocol.NumericID(2), "Command received"), nil, 0)
 	c.Target("/aether/hand", "", 5, 0, 0.1)
 	if a := log.last(t); a.Repeat {
 		t.Fatal("the first refusal after an accepted target is marked Repeat")

@@ -289,14 +289,7 @@ func TestTTLExpired(t *testing.T) {
 	h := newHarness(t, Config{Watchdog: time.Hour})
 	c := h.dial()
 	wantOK(t, c.do(`{"type":"command","id":1,"x":200,"y":0,"z":100,"ttl_ms":100}`), protocol.MessageCommandReceived)
-	h.step(1)
-	h.servos.close()
-	h.clk.Advance(h.period)
-	select {
-	case <-h.servos.entered:
-	case <-time.After(waitFor):
-		t.Fatal("motion loop never wrote the servos")
-	}
+	h.stallInServoWrite()
 	c.send(`{"type":"command","id":2,"x":120,"y":-100,"z":250,"ttl_ms":100}`)
 	eventually(t, "command queued", func() bool { return len(h.srv.ops) == 1 })
 	h.clk.Advance(150 * time.Millisecond) // the arm is busy past the ttl

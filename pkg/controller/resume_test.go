@@ -41,14 +41,7 @@ func TestTTLBoundsHome(t *testing.T) {
 	h := newHarness(t, Config{Watchdog: time.Hour})
 	c := h.dial()
 	wantOK(t, c.do(`{"type":"command","id":1,"x":200,"y":0,"z":100}`), protocol.MessageCommandReceived)
-	h.step(1)
-	h.servos.close()
-	h.clk.Advance(h.period)
-	select {
-	case <-h.servos.entered:
-	case <-time.After(waitFor):
-		t.Fatal("motion loop never wrote the servos")
-	}
+	h.stallInServoWrite()
 	c.send(`{"type":"home","id":2,"ttl_ms":100}`)
 	eventually(t, "home queued", func() bool { return len(h.srv.ops) == 1 })
 	h.clk.Advance(150 * time.Millisecond)
@@ -95,4 +88,18 @@ func TestResumeKeepsControlAcrossAReconnect(t *testing.T) {
 	thief := h.dial()
 	wantOK(t, thief.do(`{"type":"hello","version":1,"client":"other","resume":true}`), "hello other, role control")
 	wantCode(t, thief.do(seedLine), protocol.CodeBusy, "bridge-a")
+}
+
+// stallInServoWrite lets the motion loop start a move, then holds it inside
+// its next servo write (until h.servos.open), so requests queue up behind it.
+func (h *harness) stallInServoWrite() {
+	h.t.Helper()
+	h.step(1)
+	h.servos.close()
+	h.clk.Advance(h.period)
+	select {
+	case <-h.servos.entered:
+	case <-time.After(waitFor):
+		h.t.Fatal("motion loop never wrote the servos")
+	}
 }

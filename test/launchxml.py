@@ -3,7 +3,11 @@
 `launch` and `launch_ros` are not installable from PyPI here, so the launch file is evaluated by
 this module instead, following their documented behaviour for the subset it models:
 
-- `<launch>` holding `<arg>`, `<executable>` and `<node>` elements;
+- `<launch>` holding `<arg>`, `<let>`, `<executable>`, `<node>` and `<include>` elements;
+- `<let name value if unless>`: sets a launch configuration, read with `$(var name)`;
+- `<include file if unless>` with `<arg name value>` children: the included file must exist; it is
+  reported as a Process of kind "include" (name: the file, params: its arguments) and not
+  evaluated (the only includes are other packages' Python launch files);
 - `<arg name default description>`: a launch argument; a value given on the command line wins;
 - `<executable cmd name output if unless>`: `cmd` is split on whitespace in its literal text only
   (a substitution's value stays inside one argument, as launch's ExecuteProcess does);
@@ -13,6 +17,9 @@ this module instead, following their documented behaviour for the subset it mode
   namespace is made absolute; an empty one adds nothing), the temp YAML holding the name/value
   params under `/**: ros__parameters:` (dotted names kept flat), each value typed by
   yaml.safe_load of its string the way launch_ros does;
+- `<node args=...>`: the node's arguments, split like `cmd`, before `--ros-args`;
+- `$(command 'CMD')`: CMD split like a POSIX shell (shlex), run, its stdout; a non-zero exit or
+  any stderr output fails, as launch's Command does by default;
 - substitutions `$(var X)`, `$(find-pkg-share PKG)`, `$(find-pkg-prefix PKG)` and
   `$(eval 'EXPR')` (EXPR is substituted first, then evaluated as Python with `math`'s names in
   scope; the result is str()-ed), with launch's quoting (`'…'`, `"…"`) and backslash escapes;
@@ -26,6 +33,8 @@ ament_index does: a prefix is a package's when it has share/ament_index/resource
 
 import math
 import os
+import shlex
+import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -53,7 +62,7 @@ class Arg:
 class Process:
     """One process the launch would start."""
 
-    kind: str  # "executable" or "node"
+    kind: str  # "executable", "node" or "include"
     name: str  # the process name (executable name=, or the node's name)
     cmd: list[str]  # argv, fully substituted
     output: str | None  # screen | log | both, or None if not given
@@ -65,10 +74,15 @@ class Process:
 _ATTRS = {
     "launch": set(),
     "arg": {"name", "default", "description"},
+    "let": {"name", "value", "if", "unless"},
     "executable": {"cmd", "name", "output", "if", "unless"},
-    "node": {"pkg", "exec", "name", "namespace", "output", "if", "unless"},
+    "node": {"pkg", "exec", "name", "namespace", "args", "output", "if", "unless"},
+    "include": {"file", "if", "unless"},
     "param": {"from", "name", "value"},
+    "include-arg": {"name", "value"},
 }
+# The children each element may hold.
+_CHILDREN = {"node": "param", "include": "arg"}
 _OUTPUTS = {"screen", "log", "both"}
 
 
@@ -224,8 +238,11 @@ class _Context:
                 return str(eval(args[0], scope))  # noqa: S307 — the repo's own launch file, as launch does
             except Exception as e:  # any error in the expression is the launch file's fault
                 raise LaunchError(f"$(eval {args[0]!r}) failed: {type(e).__name__}: {e}") from e
+        if s.name == "command":
+            want(1)
+            return _command(args[0])
         raise LaunchError(f"substitution $({s.name} ...) is not modelled by test/launchxml.py "
-                          "(supported: var, find-pkg-share, find-pkg-prefix, eval)")
+                          "(supported: var, find-pkg-share, find-pkg-prefix, eval, command)")
 
     def text(self, value):
         return self.perform(parse_substitutions(value))
@@ -264,6 +281,20 @@ class _Context:
         if have:
             argv.append(cur)
         return argv
+
+
+def _command(text):
+    """$(command 'CMD'): launch's Command substitution splits CMD like a POSIX shell (shlex), runs
+    it and takes its stdout; a non-zero exit, or anything on stderr (on_stderr='fail'), fails."""
+    try:
+        r = subprocess.run(shlex.split(text), capture_output=True, text=True, timeout=60)
+    except OSError as e:
+        raise LaunchError(f"$(command {text!r}) could not run: {e}") from e
+    if r.returncode != 0:
+        raise LaunchError(f"$(command {text!r}) exited {r.returncode}: {r.stderr.strip()}")
+    if r.stderr:
+        raise LaunchError(f"$(command {text!r}) wrote to stderr: {r.stderr.strip()}")
+    return r.stdout
 
 
 def _typed(value):
@@ -324,14 +355,15 @@ class LaunchFile:
         if stray:
             raise LaunchError(f"{self.path}: unexpected text {stray[0]!r} between elements")
         for el in root:
-            if el.tag not in ("arg", "executable", "node"):
+            if el.tag not in ("arg", "let", "executable", "node", "include"):
                 raise LaunchError(f"{where(el)}: element <{el.tag}> is not modelled by test/launchxml.py "
-                                  "(supported in <launch>: arg, executable, node)")
+                                  "(supported in <launch>: arg, let, executable, node, include)")
             for attr in el.attrib:
                 if attr not in _ATTRS[el.tag]:
                     raise LaunchError(f"{where(el)}: attribute {attr!r} is not modelled by test/launchxml.py "
                                       f"(supported: {', '.join(sorted(_ATTRS[el.tag]))})")
-            required = {"arg": ("name",), "executable": ("cmd",), "node": ("pkg", "exec")}[el.tag]
+            required = {"arg": ("name",), "let": ("name", "value"), "executable": ("cmd",), "node": ("pkg", "exec"),
+                        "include": ("file",)}[el.tag]
             for attr in required:
                 if attr not in el.attrib:
                     raise LaunchError(f"{where(el)}: attribute {attr!r} is required")
@@ -340,9 +372,13 @@ class LaunchFile:
             if (el.text or "").strip():
                 raise LaunchError(f"{where(el)}: unexpected text {el.text.strip()!r}")
             for child in el:
-                if el.tag != "node" or child.tag != "param":
+                if _CHILDREN.get(el.tag) != child.tag:
                     raise LaunchError(f"{where(el)}: child <{child.tag}> is not modelled by test/launchxml.py "
-                                      "(only <node> may hold <param>)")
+                                      "(only <node> may hold <param>, and <include> <arg>)")
+                if el.tag == "include":
+                    if set(child.attrib) != _ATTRS["include-arg"] or len(child):
+                        raise LaunchError(f"{where(el)}: <arg> of an include needs exactly name= and value=")
+                    continue
                 for attr in child.attrib:
                     if attr not in _ATTRS["param"]:
                         raise LaunchError(f"{where(el)}: <param {attr}=...> is not modelled by test/launchxml.py")
@@ -379,6 +415,14 @@ class LaunchFile:
                     ctx.config[name] = ctx.text(el.get("default"))
             elif not ctx.condition(el):
                 continue
+            elif el.tag == "let":
+                ctx.config[ctx.text(el.get("name"))] = ctx.text(el.get("value"))
+            elif el.tag == "include":
+                path = Path(ctx.text(el.get("file")))
+                if not path.is_file():
+                    raise LaunchError(f"<include file={str(path)!r}>: no such launch file")
+                procs.append(Process("include", str(path), [], None,
+                                     {ctx.text(a.get("name")): ctx.text(a.get("value")) for a in el}))
             elif el.tag == "executable":
                 argv = ctx.split_cmd(el.get("cmd"))
                 if not argv:
@@ -395,7 +439,8 @@ class LaunchFile:
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise LaunchError(f"<node pkg={pkg!r} exec={exe!r}>: no executable {path}")
         name = ctx.text(el.get("name")) if el.get("name") else None
-        cmd = [str(path), "--ros-args"]
+        # launch_ros puts the node's arguments (split like a cmd) before --ros-args.
+        cmd = [str(path), *(ctx.split_cmd(el.get("args")) if el.get("args") else []), "--ros-args"]
         if name:
             cmd += ["-r", f"__node:={name}"]
         ns = ctx.text(el.get("namespace")) if el.get("namespace") is not None else ""

@@ -5,23 +5,27 @@ to a controller started separately)."""
 
 import math
 import re
+import subprocess
 
 import pytest
 import yaml
+from rosgraph_msgs.msg import Clock
 from geometry_msgs.msg import PointStamped
-from trajectory_msgs.msg import JointTrajectory
 
 from aether_msgs.msg import CommandAck
-from conftest import ROOT, free_port, start_controller, wait_connected
+from conftest import BIN, ROOT, free_port, start_controller, wait_connected
+from jtc_standin import TrajectoryControllerStandIn
 from launchxml import LaunchError, LaunchFile, make_install_prefix, parse_substitutions
+from standins import add_gazebo_packages
 
 LAUNCH = ROOT / "launch" / "aether.launch.xml"
-README_ARGS = ["mode", "controller_host", "controller_port", "params_file", "arm", "namespace"]
+README_ARGS = ["mode", "controller_host", "controller_port", "params_file", "arm", "namespace", "world"]
 
 
 @pytest.fixture
 def prefix(tmp_path):
-    return make_install_prefix(tmp_path / "install", ROOT)
+    """An install prefix with aether_bridge and the stand-ins of what mode:=gazebo starts."""
+    return add_gazebo_packages(make_install_prefix(tmp_path / "install", ROOT))
 
 
 def evaluate(prefix, tmp_path, **args):
@@ -89,6 +93,7 @@ def test_node_params_are_bridge_parameters(prefix, tmp_path):
                 declared.add(pre + k)
 
     flatten(yaml.safe_load((ROOT / "config" / "bridge.yaml").read_text())["/**"]["ros__parameters"])
+    declared.add("use_sim_time")  # every ROS 2 node's standard parameter; the bridge declares it too
     node = evaluate(prefix, tmp_path)[-1]
     assert set(node.params) <= declared, set(node.params) - declared
 
@@ -105,16 +110,16 @@ def test_sim_produces_controller_and_bridge_commands(prefix, tmp_path):
                             "-r", "__node:=aether_bridge"]
     assert node.cmd[4:] == ["--params-file", str(share / "config/bridge.yaml"), "--params-file", node.params_files[1]]
     written = yaml.safe_load(open(node.params_files[1]).read())
-    # Typed like launch_ros: the port is an integer, the rest strings.
+    # Typed like launch_ros: the port is an integer, use_sim_time a bool, the rest strings.
     assert written == {"/**": {"ros__parameters": {"mode": "sim", "controller_host": "127.0.0.1",
-                                                   "controller_port": 5123, "arm": str(share / "config/arm.yaml")}}}
+                                                   "controller_port": 5123, "arm": str(share / "config/arm.yaml"),
+                                                   "use_sim_time": False}}}
 
 
-@pytest.mark.parametrize("mode", ["hardware", "gazebo"])
-def test_hardware_and_gazebo_produce_no_controller(prefix, tmp_path, mode):
-    launched = evaluate(prefix, tmp_path, mode=mode)
+def test_hardware_produces_only_the_bridge(prefix, tmp_path):
+    launched = evaluate(prefix, tmp_path, mode="hardware")
     assert [p.kind for p in launched] == ["node"]
-    assert launched[0].params["mode"] == mode
+    assert launched[0].params["mode"] == "hardware" and launched[0].params["use_sim_time"] is False
 
 
 def test_argument_values_stay_one_argv_element(prefix, tmp_path):
@@ -144,8 +149,13 @@ def test_unknown_launch_argument_is_an_error(prefix, tmp_path):
     ('<param from="$(var params_file)"/>', '<remap from="a" to="b"/>', r"child <remap> is not modelled"),
     ("$(var controller_host):", "$(env HOST):", r"substitution \$\(env \.\.\.\) is not modelled"),
     ("\\'$(var mode)\\' == \\'sim\\'", "\\'maybe\\'", r"evaluated to 'maybe'; launch accepts only true/false/1/0"),
-    ('$(var arm)"/>\n  </node>', '$(var arm)"/>\n    <param name="arm" value="x"/>\n  </node>',
+    ('value="$(var gazebo)"/>\n  </node>', 'value="$(var gazebo)"/>\n    <param name="arm" value="x"/>\n  </node>',
      r"param 'arm' is given twice"),
+    ("<include if=", "<include unless=\"false\" foo=\"1\" if=", r"attribute 'foo' is not modelled"),
+    ('<arg name="gz_args"', '<param name="gz_args"', r"child <param> is not modelled"),
+    ("--namespace /$(var namespace)')", "--bogus')", r"\$\(command .*exited 1: flag provided but not defined: -bogus"),
+    ("$(find-pkg-share ros_gz_sim)/launch/gz_sim.launch.py", "$(find-pkg-share ros_gz_sim)/launch/nope.launch.py",
+     r"no such launch file"),
     ('output="screen">', 'output="loud">', r"output='loud'"),
     ("$(var controller_port)", "$(var controller_port", r"not closed"),
     ("$(var controller_port)", "$(var port)", r"no launch argument or configuration named 'port'"),
@@ -154,7 +164,7 @@ def test_unknown_launch_argument_is_an_error(prefix, tmp_path):
 def test_unmodelled_or_bad_constructs_are_errors(prefix, tmp_path, old, new, error):
     path = variant(tmp_path, old, new)
     with pytest.raises(LaunchError, match=error):
-        LaunchFile(path).evaluate({"mode": "sim"}, [prefix], tmp_path)
+        LaunchFile(path).evaluate({"mode": "gazebo" if "gz" in old or "namespace" in old else "sim"}, [prefix], tmp_path)
 
 
 def test_missing_package_is_an_error(tmp_path):
@@ -186,25 +196,80 @@ def test_sim_mode_runs_and_acks(procs, peer, prefix, tmp_path):
     assert ack.source == "/aether/target" and ack.message == "Command received"
 
 
-def test_gazebo_mode_runs_and_publishes_a_trajectory(procs, peer, prefix, tmp_path):
+def test_gazebo_produces_simulator_model_controllers_and_bridge(prefix, tmp_path):
+    launched = evaluate(prefix, tmp_path, mode="gazebo", namespace="arm2")
+    share = prefix / "share" / "aether_bridge"
+    controllers = str(share / "config" / "controllers.yaml")
+    by = {p.name: p for p in launched}
+    assert [p.name for p in launched] == [str(prefix / "share/ros_gz_sim/launch/gz_sim.launch.py"), "clock_bridge",
+                                          "robot_state_publisher", "create", "spawner", "aether_bridge"]
+    assert launched[0].kind == "include" and launched[0].params == {"gz_args": "-r empty.sdf"}
+    assert by["clock_bridge"].cmd[1] == "/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock"
+    rsp = by["robot_state_publisher"]
+    assert "-r" in rsp.cmd and "__ns:=/arm2" in rsp.cmd and rsp.params["use_sim_time"] is True
+    # robot_description is exactly what `aether_controller urdf` prints for the arm, with the
+    # controllers file and the namespace for gz_ros2_control.
+    urdf = subprocess.run([BIN / "aether_controller", "urdf", "--arm", share / "config/arm.yaml", "--controllers",
+                           controllers, "--namespace", "/arm2"], capture_output=True, text=True, check=True).stdout
+    assert rsp.params["robot_description"] == urdf
+    assert by["create"].cmd[1:5] == ["-topic", "robot_description", "-name", "aether_armarm2"]
+    assert by["spawner"].cmd[1:7] == ["joint_state_broadcaster", "arm_controller", "--param-file", controllers,
+                                      "--controller-manager", "controller_manager"]
+    bridge = by["aether_bridge"]
+    assert bridge.params["mode"] == "gazebo" and bridge.params["use_sim_time"] is True
+
+
+def test_controllers_yaml_matches_the_robot_model_and_the_bridge():
+    ctl = yaml.safe_load((ROOT / "config" / "controllers.yaml").read_text())
+    arm = ctl["/**/arm_controller"]["ros__parameters"]
+    urdf = subprocess.run([BIN / "aether_controller", "urdf", "--arm", ROOT / "config/arm.yaml"],
+                          capture_output=True, text=True, check=True).stdout
+    in_urdf = re.findall(r'<joint name="([^"]+)">', urdf.split("<ros2_control", 1)[1])
+    assert arm["joints"] == in_urdf, "controllers.yaml must drive every ros2_control joint of the URDF"
+    bridge = yaml.safe_load((ROOT / "config" / "bridge.yaml").read_text())["/**"]["ros__parameters"]
+    assert bridge["gazebo"]["trajectory_topic"] == "arm_controller/joint_trajectory"
+    cm = ctl["/**/controller_manager"]["ros__parameters"]
+    assert cm["arm_controller"]["type"] == "joint_trajectory_controller/JointTrajectoryController"
+    assert cm["joint_state_broadcaster"]["type"] == "joint_state_broadcaster/JointStateBroadcaster"
+
+
+def publish_clock(pub, sec):
+    m = Clock()
+    m.clock.sec = sec
+    pub.publish(m)
+
+
+def test_gazebo_mode_runs_and_drives_the_simulated_controller(procs, peer, prefix, tmp_path):
     launched = evaluate(prefix, tmp_path, mode="gazebo")
-    trajs = peer.collect(JointTrajectory, "/arm_controller/joint_trajectory")
+    jtc = TrajectoryControllerStandIn(joints=[j[0] for j in arm_joints()] + ["gripper_joint"])
+    peer.executor.add_node(jtc.node)
+    clock = peer.node.create_publisher(Clock, "/clock", 10)  # what the clock bridge relays from Gazebo
     acks = peer.collect(CommandAck, "/aether/ack")
-    start_all(procs, launched)
+    running = start_all(procs, [p for p in launched if p.kind != "include"])
+    running["create"].wait_for_line("spawned aether_arm from /robot_description")
+    running["spawner"].wait_for_line("arm_controller (joint_trajectory_controller/JointTrajectoryController) configured")
     wait_connected(peer, "gazebo")
 
+    sim = 42
+    peer.spin_until(lambda: jtc.now_ns() == sim * 1_000_000_000, every=lambda: publish_clock(clock, sim),
+                    what="the simulated controller's clock at 42 s")
     x, y, z = 0.16, 0.02, 0.12
-    publish_target(peer, x, y, z)
-    tr = peer.spin_until(lambda: trajs[-1] if trajs else None,
-                         what="a JointTrajectory on /arm_controller/joint_trajectory")
-    joints = arm_joints()  # the arm file the launch passed: its joints, within its limits, then the gripper
-    assert list(tr.joint_names) == [j[0] for j in joints] + ["gripper_joint"]
-    assert len(tr.points) == 1 and len(tr.points[0].positions) == len(joints) + 1
-    for (name, lo, hi), q in zip(joints, tr.points[0].positions):
+    target = peer.node.create_publisher(PointStamped, "/aether/target", 10)
+    peer.spin_until(lambda: target.get_subscription_count() > 0, what="the bridge's /aether/target")
+    m = PointStamped()
+    m.header.frame_id = "base_link"
+    m.point.x, m.point.y, m.point.z = x, y, z
+    target.publish(m)
+    tr = peer.spin_until(lambda: jtc.accepted[-1] if jtc.accepted else jtc.rejected, what="a trajectory at arm_controller")
+    assert not jtc.rejected, jtc.rejected
+    assert tr.start_ns == sim * 1_000_000_000
+    for (name, lo, hi), q in zip(arm_joints(), tr.positions):
         assert lo - 1e-6 <= q <= hi + 1e-6, f"{name}={q} outside [{lo}, {hi}]"
-    assert tr.points[0].positions[0] == pytest.approx(math.atan2(y, x), abs=1e-3)
+    assert tr.positions[0] == pytest.approx(math.atan2(y, x), abs=1e-3)
     ack = peer.spin_until(lambda: acks[-1] if acks else None, what="the gazebo ack")
     assert ack.status == CommandAck.STATUS_OK, (ack.code, ack.message)
+    assert ack.header.stamp.sec == sim, "use_sim_time: the bridge stamps with /clock"
+    jtc.close()
 
 
 def test_hardware_mode_runs_against_a_separate_controller(procs, peer, prefix, tmp_path):
@@ -233,3 +298,19 @@ def test_namespace_argument_moves_the_bridge(procs, peer, prefix, tmp_path):
     pub.publish(m)
     ack = peer.spin_until(lambda: acks[0] if acks else None, what="an ack on /arm2/aether/ack")
     assert ack.source == "/arm2/aether/target"
+
+
+def test_package_xml_declares_everything_the_launch_and_controllers_use():
+    import xml.etree.ElementTree as ET
+    pkg = ET.parse(ROOT / "package.xml").getroot()
+    declared = {e.text for e in pkg if e.tag in ("exec_depend", "depend")}
+    text = LAUNCH.read_text()
+    used = set(re.findall(r"\$\(find-pkg-(?:share|prefix) (\w+)\)", text)) | set(re.findall(r'pkg="(\w+)"', text))
+    used.discard("aether_bridge")
+    ctl = yaml.safe_load((ROOT / "config" / "controllers.yaml").read_text())
+    used |= {c["type"].split("/")[0] for c in ctl["/**/controller_manager"]["ros__parameters"].values()
+             if isinstance(c, dict)}
+    urdf = subprocess.run([BIN / "aether_controller", "urdf"], capture_output=True, text=True, check=True).stdout
+    used |= set(re.findall(r"<plugin>(\w+)/", urdf))  # the ros2_control hardware plugin's package
+    assert used <= declared, f"package.xml lacks exec_depend for {sorted(used - declared)}"
+    assert {"ros_gz_sim", "robot_state_publisher", "controller_manager", "gz_ros2_control"} <= used

@@ -191,11 +191,11 @@ test('a jog moves the sim arm and the shown angles change; STOP halts it', async
   assert.deepEqual(jointDegs(later), jointDegs(stopped), 'joints moved after STOP');
   assert.equal(later.moving, false);
 
-  // Jogging again is refused until Home or Reset, and the arm stays.
+  // Jogging again is refused until Reset (home no longer clears a stop), and the arm stays.
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2, { steps: 3 });
-  await page.waitForFunction(() => /stopped: send home or reset/.test(document.querySelector('#message').textContent), null, { timeout: waitMs });
+  await page.waitForFunction(() => /stopped: the stop is latched; send reset first/.test(document.querySelector('#message').textContent), null, { timeout: waitMs });
   await page.mouse.up();
   assert.deepEqual(jointDegs(await mon.status()), jointDegs(stopped));
 

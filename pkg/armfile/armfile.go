@@ -46,16 +46,20 @@ type Motion struct {
 	// servos, in Hz (1..MaxTickHz). 0 means DefaultTickHz (50).
 	TickHz int `yaml:"tick_hz"`
 	// MaxJointSpeedDegS is the fastest any joint is driven while following
-	// commands or homing, degrees per second. All joints of one move arrive
-	// together, so only the joint with the longest way runs this fast.
-	// 0 means DefaultMaxJointSpeedDeg (90).
+	// commands or homing, degrees per second, unless Joints (motion.joints)
+	// sets a joint's own. 0 means DefaultMaxJointSpeedDeg (90).
 	MaxJointSpeedDegS float64 `yaml:"max_joint_speed_deg_s"`
 	// ParkSpeedDegS is the joint speed used when the watchdog parks the
-	// arm, degrees per second; keep it slow. 0 means DefaultParkSpeedDeg (30).
+	// arm, degrees per second; keep it slow. Every trajectory limit is
+	// scaled by ParkSpeedDegS/MaxJointSpeedDegS while parking.
+	// 0 means DefaultParkSpeedDeg (30).
 	ParkSpeedDegS float64 `yaml:"park_speed_deg_s"`
 	// GripperSpeedPerS is how fast the gripper opening changes, in full
 	// strokes (0 open .. 1 closed) per second. 0 means DefaultGripperSpeed (2).
 	GripperSpeedPerS float64 `yaml:"gripper_speed_per_s"`
+	// The trajectory limits (motion.go): tool speed and acceleration, joint
+	// acceleration, per-joint overrides and the rest deadband.
+	TrajectoryLimits `yaml:",inline"`
 }
 
 // Arm is a whole arm file.
@@ -104,6 +108,7 @@ func (a Arm) WithDefaults() Arm {
 	if a.Motion.GripperSpeedPerS == 0 {
 		a.Motion.GripperSpeedPerS = DefaultGripperSpeed
 	}
+	a.Motion.TrajectoryLimits = a.Motion.TrajectoryLimits.withDefaults()
 	a.Gripper = a.Gripper.withDefaults()
 	return a
 }
@@ -173,6 +178,7 @@ func (a Arm) Validate() error {
 		return errors.Join(append(errs, err)...)
 	}
 	errs = append(errs, a.Motion.validate()...)
+	errs = append(errs, a.validateJoints()...)
 	errs = append(errs, a.Gripper.validate(jointNames(a.Kinematics))...)
 	if _, _, err := a.limits(); err != nil {
 		return errors.Join(append(errs, err)...)
@@ -206,6 +212,11 @@ func (m Motion) validate() []error {
 		}
 	}
 	return errs
+}
+
+// validateJoints checks the per-joint overrides against the model's joints.
+func (a Arm) validateJoints() []error {
+	return a.Motion.TrajectoryLimits.validate(jointNames(a.Kinematics))
 }
 
 // Limits returns the joint range the arm can really use, radians in the

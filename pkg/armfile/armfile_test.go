@@ -172,3 +172,36 @@ func TestLoadNamesTheFile(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// The trajectory limits: defaults, per-joint overrides, and errors that
+// name the field, unit and default.
+func TestTrajectoryLimits(t *testing.T) {
+	a := Default()
+	if a.Motion.MaxToolSpeedMMS != DefaultMaxToolSpeedMMS || a.Motion.DeadbandMM != DefaultDeadbandMM {
+		t.Fatalf("defaults not filled in: %+v", a.Motion.TrajectoryLimits)
+	}
+	a.Motion.Joints = []JointLimits{{Name: "elbow_pitch", MaxSpeedDegS: 45, MaxAccelDegS2: 100}}
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	v, acc := a.JointSpeedLimits(), a.JointAccelLimits()
+	if !near(v[2], rad(45)) || !near(v[0], rad(DefaultMaxJointSpeedDeg)) || !near(acc[2], rad(100)) || !near(acc[1], rad(DefaultMaxJointAccelDegS2)) {
+		t.Fatalf("speed limits %v, accel limits %v", v, acc)
+	}
+	for _, tc := range []struct {
+		edit func(*Motion)
+		want string
+	}{
+		{func(m *Motion) { m.MaxToolAccelMMS2 = -1 }, "motion.max_tool_accel_mm_s2: -1 mm/s² is outside (0, 100000]; it is in millimetres per second squared (0 means 700)"},
+		{func(m *Motion) { m.DeadbandMM = 100 }, "motion.deadband_mm: 100 mm is outside [0.01, 50]"},
+		{func(m *Motion) { m.Joints = []JointLimits{{Name: "elbow"}} }, `motion.joints[0].name: "elbow" is not a kinematics joint`},
+		{func(m *Motion) { m.Joints = []JointLimits{{Name: "base_yaw", MaxAccelDegS2: -5}} }, "motion.joints[0].max_accel_deg_s2: -5°/s² is outside (0, 20000]"},
+		{func(m *Motion) { m.Joints = []JointLimits{{Name: "base_yaw"}, {Name: "base_yaw"}} }, `motion.joints[1].name: "base_yaw" is listed twice`},
+	} {
+		b := Default()
+		tc.edit(&b.Motion)
+		if err := b.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want it to mention %q", err, tc.want)
+		}
+	}
+}

@@ -216,8 +216,8 @@ func (m *motion) applyPulse(o *op, now time.Time) protocol.Response {
 			}
 		}
 	}
-	copy(m.target, m.cur)
-	m.gripTarget = m.grip
+	m.halt()
+	m.resync() // cur moved outside the trajectory
 	m.released = false
 	m.setWatchdog(now, protocol.WatchdogOK, "servo request accepted")
 	return protocol.OK(o.id, fmt.Sprintf("servo on channel %d (%s) at %d µs", o.channel, c.Joint, o.pulseUS))

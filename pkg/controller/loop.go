@@ -90,8 +90,7 @@ func (m *motion) stop() {
 	for _, w := range waiters {
 		m.latchStop(w.sess)
 	}
-	copy(m.target, m.cur)
-	m.gripTarget = m.grip
+	m.halt()
 	if m.wd == protocol.WatchdogParking {
 		m.setWatchdog(now, protocol.WatchdogHold, "stop while parking")
 	}
@@ -121,7 +120,7 @@ func (m *motion) engage(now time.Time, vel float64) {
 func (m *motion) tick(now time.Time) {
 	dt := min(max(now.Sub(m.lastTick), 0), maxStep).Seconds()
 	m.lastTick = now
-	if !m.released {
+	if !m.released && dt > 0 { // two ticks read at one time (a late loop) integrate nothing
 		m.step(dt)
 		if err := m.write(); err == nil && m.wd == protocol.WatchdogParking && m.reached() {
 			m.parkedSince = now
@@ -171,8 +170,7 @@ func (m *motion) snapshot(now time.Time) *protocol.State {
 
 // shutdown halts the servos and answers everything still queued.
 func (m *motion) shutdown() {
-	copy(m.target, m.cur)
-	m.gripTarget = m.grip
+	m.halt()
 	if !m.released {
 		if err := m.write(); err == nil {
 			m.log.Info("shutdown: servos halted")

@@ -66,7 +66,10 @@ type motion struct {
 
 	cur, target       []float64 // commanded now / goal, rad, model frame
 	grip, gripTarget  float64
-	vel               float64 // joint speed of the current move, rad/s
+	vel               float64 // joint speed of the current move, rad/s: maxVel, or parkV while parking (scales every limit)
+	lim               limits  // trajectory limits from the arm file
+	tr                traj    // trajectory state
+	still             deadband
 	estopped          bool
 	stoppers          []*session // who sent stop while latched (docs/protocol.md §8)
 	released          bool       // pulses off
@@ -118,6 +121,12 @@ func newMotion(s *Server) *motion {
 		gripTarget: 0,
 	}
 	m.vel = m.maxVel
+	m.lim = limits{
+		vmaxJ: s.arm.JointSpeedLimits(), amaxJ: s.arm.JointAccelLimits(),
+		toolV: s.arm.Motion.MaxToolSpeedMMS, toolA: s.arm.Motion.MaxToolAccelMMS2,
+	}
+	m.tr.qv = make([]float64, len(park))
+	m.still = newDeadband(s.arm.Motion.DeadbandMM)
 	m.publish(s.clock.Now(), false)
 	return m
 }
@@ -245,7 +254,9 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 	case opCommand:
 		m.endCalibration("command")
 		if o.joints != nil {
-			copy(m.target, o.joints)
+			if q := m.still.filter(m.s.model, o.joints, m.goal(), now); q != nil {
+				copy(m.target, q)
+			}
 		}
 		if o.gripper != nil {
 			m.gripTarget = *o.gripper
@@ -255,12 +266,12 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		return protocol.OK(o.id, protocol.MessageCommandReceived)
 	case opHome:
 		m.endCalibration("home")
+		m.still.reset()
 		copy(m.target, m.home)
 		m.engage(now, m.maxVel)
 		return protocol.OK(o.id, "Homing")
 	default: // opReset
-		copy(m.target, m.cur)
-		m.gripTarget = m.grip
+		m.halt()
 		if !m.released {
 			m.setWatchdog(now, protocol.WatchdogOK, "reset")
 		}

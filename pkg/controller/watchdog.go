@@ -54,6 +54,7 @@ func (m *motion) watchdog(now time.Time) {
 			return
 		}
 		if m.raw == nil {
+			m.still.reset()
 			copy(m.target, m.park)
 			m.vel = m.parkV
 			m.setWatchdog(now, protocol.WatchdogParking, fmt.Sprintf("held for %v", cfg.ParkAfter))

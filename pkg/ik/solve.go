@@ -411,3 +411,73 @@ func (k *kin) pitchHint() string {
 	}
 	return " or set wrist.mode to auto"
 }
+
+// IKAt returns joint angles that put the tool point at p (mm, base frame)
+// with the tool pitch as close to pitch (rad above horizontal, as
+// WristPolicy.PitchDeg) as the joint limits allow, at most maxDev (rad)
+// from it, and the wrist roll (if the model has one) at roll (rad),
+// whatever the wrist policy says; it also returns the pitch used. The
+// trajectory generator moves the pitch smoothly between two poses this
+// way instead of letting the auto policy jump. The base yaw and elbow
+// branch are chosen as by IK. It does not check the workspace box.
+// Failures are *Error as for IK (unreachable, joint_limit, out_of_range).
+func (m Model) IKAt(p Point, pitch, roll, maxDev float64) ([]float64, float64, error) {
+	k, err := m.kin()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !finite(p.X) || !finite(p.Y) || !finite(p.Z) || !finite(pitch) || !finite(roll) {
+		return nil, 0, &Error{Code: CodeOutOfRange, Message: fmt.Sprintf("target %v, pitch %v, roll %v: not finite", p, pitch, roll)}
+	}
+	k.auto, k.pitch = false, pitch
+	var q [maxJoints]float64
+	a := k.solve(p, &q)
+	got := pitch
+	if a.kind != solved && maxDev > 0 {
+		// The nearest feasible pitch within maxDev: scan outwards, then
+		// bisect to the edge of the feasible window.
+		steps := max(1, int(math.Ceil(maxDev/(autoStep/4))))
+		step := maxDev / float64(steps)
+	scan:
+		for i := 1; i <= steps; i++ {
+			for _, sign := range [2]float64{1, -1} {
+				k.pitch = pitch + sign*float64(i)*step
+				if k.solve(p, &q).kind != solved {
+					continue
+				}
+				lo, hi := float64(i-1)*step, float64(i)*step
+				for range autoBisect {
+					mid := (lo + hi) / 2
+					k.pitch = pitch + sign*mid
+					if k.solve(p, &q).kind == solved {
+						hi = mid
+					} else {
+						lo = mid
+					}
+				}
+				got = pitch + sign*hi
+				k.pitch = got
+				a = k.solve(p, &q)
+				break scan
+			}
+		}
+	}
+	if a.kind != solved {
+		return nil, 0, k.errorFor(m, a, p)
+	}
+	if k.n == 5 {
+		r, ok := fitLimit(roll, k.lo[4], k.hi[4])
+		if !ok {
+			return nil, 0, limitError(m.Joints[4], roll, fmt.Sprintf("target %s: ", p))
+		}
+		q[4] = r
+	}
+	joints := make([]float64, k.n)
+	copy(joints, q[:k.n])
+	return joints, got, nil
+}
+
+// ToolPitch returns the tool pitch of joint angles q (rad above
+// horizontal): shoulder + elbow + wrist pitch. q must have at least 4
+// angles.
+func ToolPitch(q []float64) float64 { return q[1] + q[2] + q[3] }

@@ -19,13 +19,16 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/aether-lab/aether-bridge/pkg/bridge"
 	"github.com/aether-lab/aether-bridge/pkg/node"
 )
 
+// main exits 2 on a start-up or run failure, with one clean line (no
+// trace, no NUL bytes from rcl) on stderr.
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "aether_bridge:", err)
-		os.Exit(1)
+		fmt.Fprintln(os.Stderr, "aether_bridge: "+bridge.CleanError(err))
+		os.Exit(2)
 	}
 }
 

@@ -18,26 +18,30 @@ const UseSimTime = "use_sim_time"
 // files and -p overrides of args for the node nodeName in namespace ns (after
 // __node/__ns remapping), validates them, and returns the parameter set (for
 // the parameter services) and the resolved Settings. Errors name the
-// parameter, the source (file and line, or -p) and what to fix.
-func LoadSettings(nodeName, ns string, args *rosparam.Args) (*rosparam.Set, Settings, error) {
+// parameter, the source (file and line, or -p) and what to fix. Overrides
+// of names the bridge does not declare are skipped and returned in ignored,
+// for the node to log: at debug level when they come from a shared ("/**")
+// section (other nodes' parameters), as a warning otherwise (a typo).
+func LoadSettings(nodeName, ns string, args *rosparam.Args) (*rosparam.Set, Settings, []rosparam.Ignored, error) {
 	set, err := DeclareParams()
 	if err != nil {
-		return nil, Settings{}, err
+		return nil, Settings{}, nil, err
 	}
 	// FQN applies the remaps itself, to the coded name as rcl does.
 	overrides, err := args.Overrides(args.FQN(nodeName, ns))
 	if err != nil {
-		return nil, Settings{}, err
+		return nil, Settings{}, nil, err
 	}
-	if err := set.Apply(overrides); err != nil {
-		return nil, Settings{}, err
+	ignored, err := set.Apply(overrides)
+	if err != nil {
+		return nil, Settings{}, ignored, err
 	}
 	s, err := SettingsFrom(set)
 	if err == nil {
 		v, _ := set.Get(UseSimTime) // declared above
 		s.UseSimTime = v.BoolValue
 	}
-	return set, s, err
+	return set, s, ignored, err
 }
 
 // DeclareParams returns a Set with every parameter of Params at its default.

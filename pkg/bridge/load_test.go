@@ -18,7 +18,7 @@ func load(t *testing.T, argv ...string) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	_, s, err := LoadSettings("aether_bridge", "", args)
+	_, s, _, err := LoadSettings("aether_bridge", "", args)
 	return s, err
 }
 
@@ -94,7 +94,6 @@ func TestBadParametersNameTheParameter(t *testing.T) {
 		argv []string
 		want string
 	}{
-		{"unknown", []string{"-p", "controler_port:=5000"}, `controler_port`},
 		{"wrong type", []string{"-p", "controller_port:=abc"}, "controller_port"},
 		{"out of range", []string{"-p", "controller_port:=70000"}, "controller_port"},
 		{"bad mode", []string{"-p", "mode:=real"}, `mode: "real" is not one of hardware, sim, gazebo`},
@@ -182,5 +181,34 @@ func TestParamsFileKeyUsesBothNodeLimitedRemaps(t *testing.T) {
 	}
 	if s.ControllerPort != 6000 {
 		t.Fatalf("controller_port = %d: the /lab/arm1 section was not applied", s.ControllerPort)
+	}
+}
+
+func TestUndeclaredParametersAreIgnoredAndReported(t *testing.T) {
+	shared := writeFile(t, "/**:\n  ros__parameters:\n    robot_description: \"<robot/>\"\n    controller_port: 5001\n")
+	args, err := rosparam.ParseArgs([]string{"--ros-args", "--params-file", shared,
+		"--params-file", writeFile(t, "aether_bridge:\n  ros__parameters:\n    controler_host: x\n"),
+		"-p", "clamp_to_workspce:=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s, ignored, err := LoadSettings("aether_bridge", "", args)
+	if err != nil {
+		t.Fatalf("undeclared names stopped the start: %v", err)
+	}
+	if s.ControllerPort != 5001 {
+		t.Errorf("the shared file's declared parameter was not applied: port %d", s.ControllerPort)
+	}
+	if len(ignored) != 3 {
+		t.Fatalf("ignored %+v, want 3", ignored)
+	}
+	if !ignored[0].Shared || !strings.Contains(ignored[0].Reason, `"robot_description"`) {
+		t.Errorf("shared-file key: %+v", ignored[0])
+	}
+	if ignored[1].Shared || !strings.Contains(ignored[1].Reason, `did you mean "controller_host"?`) {
+		t.Errorf("own-section typo: %+v", ignored[1])
+	}
+	if ignored[2].Shared || !strings.Contains(ignored[2].Reason, `-p clamp_to_workspce:=true: unknown parameter "clamp_to_workspce" (did you mean "clamp_to_workspace"?)`) {
+		t.Errorf("-p typo: %+v", ignored[2])
 	}
 }

@@ -111,7 +111,7 @@ func TestLiveSetDoesNotRereadFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, base, err := LoadSettings("aether_bridge", "", args)
+	set, base, _, err := LoadSettings("aether_bridge", "", args)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	sensor "github.com/aether-lab/aether-bridge/msgs/gen/sensor_msgs/msg"
 	std "github.com/aether-lab/aether-bridge/msgs/gen/std_msgs/msg"
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
+	"github.com/aether-lab/aether-bridge/pkg/rosparam"
 )
 
 // Topic names of the robot model and the clock (relative: they resolve
@@ -126,5 +127,18 @@ func (n *Node) publishJointStates() {
 	msg.Name, msg.Position, msg.Velocity = s.Names, s.Positions, s.Velocities
 	if err := n.pubs.jointStates.Publish(msg); err != nil {
 		n.log.Error("publishing joint states", "err", err)
+	}
+}
+
+// logIgnored reports parameter overrides the bridge does not declare: other
+// nodes' parameters in a shared "/**" section at debug level, anything
+// else (the bridge's own section, -p) as a warning with the did-you-mean.
+func (n *Node) logIgnored(ignored []rosparam.Ignored) {
+	for _, ig := range ignored {
+		if ig.Shared {
+			n.log.Debug("parameter ignored: not one of the bridge's (shared parameter file)", "reason", ig.Reason)
+		} else {
+			n.log.Warn("parameter ignored: " + ig.Reason)
+		}
 	}
 }

@@ -69,22 +69,24 @@ func New(opts Options) (n *Node, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	rclArgs, rest, err := rclgo.ParseArgs(opts.Args)
-	if err != nil {
-		return nil, fmt.Errorf("parsing --ros-args: %w", err)
-	}
-	if len(rest) > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q: aether_bridge takes only --ros-args (e.g. --ros-args -p controller_host:=127.0.0.1)", rest)
-	}
+	// rosparam checks the arguments first: its errors name the argument and
+	// what to write; rcl's say "error not set" and carry a C trace.
 	ros, err := rosparam.ParseArgs(opts.Args)
 	if err != nil {
 		return nil, err
+	}
+	rclArgs, rest, err := rclgo.ParseArgs(opts.Args)
+	if err != nil {
+		return nil, bridge.RclArgsError(err.Error(), opts.Args)
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q: aether_bridge takes only --ros-args (e.g. --ros-args -p controller_host:=127.0.0.1)", rest)
 	}
 	for _, w := range ros.Warnings {
 		log.Warn(w)
 	}
 	nodeName := ros.NodeName(Name)
-	params, settings, err := bridge.LoadSettings(Name, "", ros)
+	params, settings, ignored, err := bridge.LoadSettings(Name, "", ros)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +107,10 @@ func New(opts Options) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating node %q: %w", Name, err)
 	}
+	if log, err = n.logToRosout(log); err != nil {
+		return nil, err
+	}
+	n.log = log.With("node", nodeName)
 	if err := n.startClock(); err != nil {
 		return nil, err
 	}
@@ -133,6 +139,7 @@ func New(opts Options) (n *Node, err error) {
 	if err := n.serveParameters(); err != nil {
 		return nil, err
 	}
+	n.logIgnored(ignored)
 	n.goPeriodic(settings.DiagnosticsPeriod, n.publishDiagnostics)
 	n.log.Info("aether_bridge ready", "mode", settings.Mode, "controller", settings.ControllerAddr(),
 		"base_frame", settings.BaseFrame)

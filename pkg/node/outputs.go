@@ -35,6 +35,7 @@ type publishers struct {
 	trajectory  *rclgo.Publisher // gazebo mode only
 
 	robotDescription *rclgo.Publisher // with publish_robot_description
+	parameterEvents  *rclgo.Publisher // /parameter_events
 }
 
 func (n *Node) createPublishers() (err error) {

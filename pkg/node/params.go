@@ -65,10 +65,12 @@ func (n *Node) serveParameters() error {
 	_, err = rclsrv.NewSetParametersService(n.node, "~/set_parameters", nil,
 		func(_ *rclgo.ServiceInfo, req *rclsrv.SetParameters_Request, send rclsrv.SetParametersServiceResponseSender) {
 			resp := rclsrv.NewSetParameters_Response()
-			for _, r := range ps.Set(fromMsgParams(req.Parameters), false) {
+			rs := ps.Set(fromMsgParams(req.Parameters), false)
+			for _, r := range rs {
 				resp.Results = append(resp.Results, rclmsg.SetParametersResult{Successful: r.OK, Reason: r.Reason})
 			}
 			respond("set_parameters", func() error { return send.SendResponse(resp) })
+			n.publishParameterEvent(nil, changedParameters(req.Parameters, func(i int) bool { return i < len(rs) && rs[i].OK }))
 		})
 	check("set_parameters", err)
 	_, err = rclsrv.NewSetParametersAtomicallyService(n.node, "~/set_parameters_atomically", nil,
@@ -81,12 +83,13 @@ func (n *Node) serveParameters() error {
 				resp.Result.Successful = true
 			}
 			respond("set_parameters_atomically", func() error { return send.SendResponse(resp) })
+			n.publishParameterEvent(nil, changedParameters(req.Parameters, func(int) bool { return resp.Result.Successful }))
 		})
 	check("set_parameters_atomically", err)
 	if len(errs) > 0 {
 		return errs[0]
 	}
-	return nil
+	return n.createParameterEvents()
 }
 
 // applyLive takes the parameters that may change at run time into effect.

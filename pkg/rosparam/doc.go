@@ -21,6 +21,6 @@
 //	set := rosparam.NewSet()
 //	set.Declare(rosparam.Descriptor{Name: "link.port", Type: rosparam.TypeInteger, Default: rosparam.NewInteger(5555)})
 //	overrides, err := args.Overrides(args.FQN("aether_bridge", "/"))
-//	err = set.Apply(overrides)
+//	ignored, err := set.Apply(overrides) // ignored: undeclared names, to log
 //	port, err := set.Int("link.port")
 package rosparam

@@ -59,6 +59,10 @@ type Override struct {
 	// Source says where the value came from, for messages: `-p port:=1` or
 	// `params file "bridge.yaml", node "/**", line 4`.
 	Source string
+	// Shared: the value comes from a wildcard section ("/**", "/**/name"),
+	// a file shared by many nodes, so a name this node does not declare is
+	// meant for another node.
+	Shared bool
 }
 
 // ReadParamsFile reads and parses the parameter file at path.
@@ -193,7 +197,7 @@ func (f *ParamsFile) split(fqn string) (wild, exact []Override) {
 			continue
 		}
 		for _, p := range np.Params {
-			o := Override{Name: p.Name, Value: p.Value,
+			o := Override{Name: p.Name, Value: p.Value, Shared: isWildcardKey(np.Key),
 				Source: fmt.Sprintf("params file %q, node %q, line %d", f.Path, np.Key, p.Line)}
 			if isWildcardKey(np.Key) {
 				wild = append(wild, o)

@@ -151,12 +151,23 @@ func (s *Set) Set(name string, v Value) error {
 	return nil
 }
 
+// Ignored is a start-up override that Apply skipped because it names no
+// declared parameter, as ROS nodes skip undeclared overrides.
+type Ignored struct {
+	Override
+	// Reason names the parameter and where it came from, with the
+	// declared name most likely meant ("did you mean").
+	Reason string
+}
+
 // Apply sets start-up overrides in order, later ones winning; ReadOnly
-// parameters take them too, as ROS applies overrides at declaration. It is
-// all or nothing: if any override names an unknown parameter or has a bad
-// value, none is applied and the error lists every problem with where the
-// override came from.
-func (s *Set) Apply(overrides []Override) error {
+// parameters take them too, as ROS applies overrides at declaration. An
+// override of an undeclared name is skipped and returned in ignored (a
+// shared "/**" file holds other nodes' parameters; a typo in the node's
+// own section deserves a warning, not a refusal to start). Bad values are
+// all or nothing: if any override has one, none is applied and the error
+// lists every problem with where the override came from.
+func (s *Set) Apply(overrides []Override) (ignored []Ignored, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next := map[string]Value{}
@@ -165,7 +176,12 @@ func (s *Set) Apply(overrides []Override) error {
 		p, ok := s.params[o.Name]
 		var err error
 		if !ok {
-			err = s.unknown(o.Name)
+			reason := s.unknown(o.Name).Error()
+			if o.Source != "" {
+				reason = o.Source + ": " + reason
+			}
+			ignored = append(ignored, Ignored{Override: o, Reason: reason})
+			continue
 		} else if v, cerr := convert(p.desc, o.Value); cerr != nil {
 			err = cerr
 		} else {
@@ -179,12 +195,12 @@ func (s *Set) Apply(overrides []Override) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return ignored, errors.Join(errs...)
 	}
 	for name, v := range next {
 		s.params[name].value = v
 	}
-	return nil
+	return ignored, nil
 }
 
 // typed returns the value of name, which must be declared with type t.

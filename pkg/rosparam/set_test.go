@@ -196,27 +196,30 @@ func TestUnknownParameterSuggestions(t *testing.T) {
 
 func TestApplyIsAllOrNothingAndNamesSources(t *testing.T) {
 	s := bridgeSet(t)
-	err := s.Apply([]Override{
+	ignored, err := s.Apply([]Override{
 		{Name: "link.port", Value: NewInteger(6000), Source: "-p link.port:=6000"},
-		{Name: "link.prot", Value: NewInteger(1), Source: `params file "b.yaml", node "/**", line 3`},
+		{Name: "link.prot", Value: NewInteger(1), Source: `params file "b.yaml", node "/**", line 3`, Shared: true},
 		{Name: "dry_run", Value: NewInteger(1), Source: "-p dry_run:=1"},
 	})
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, w := range []string{
-		`params file "b.yaml", node "/**", line 3: unknown parameter "link.prot" (did you mean "link.port"?)`,
-		`-p dry_run:=1: parameter "dry_run" is a bool; got integer 1`,
-	} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q lacks %q", err, w)
-		}
+	if w := `-p dry_run:=1: parameter "dry_run" is a bool; got integer 1`; !strings.Contains(err.Error(), w) {
+		t.Errorf("error %q lacks %q", err, w)
+	}
+	// An undeclared name is skipped, not an error, with the did-you-mean and its source.
+	if len(ignored) != 1 || !ignored[0].Shared || ignored[0].Reason !=
+		`params file "b.yaml", node "/**", line 3: unknown parameter "link.prot" (did you mean "link.port"?)` {
+		t.Errorf("ignored = %+v", ignored)
+	}
+	if strings.Contains(err.Error(), "link.prot") {
+		t.Errorf("an undeclared name made an error: %v", err)
 	}
 	if v, _ := s.Int("link.port"); v != 5555 {
 		t.Fatalf("a failed Apply changed link.port to %d", v)
 	}
 
-	err = s.Apply([]Override{
+	_, err = s.Apply([]Override{
 		{Name: "link.port", Value: NewInteger(6000)},
 		{Name: "link.port", Value: NewInteger(7000)},
 		{Name: "arm.model_file", Value: NewString("big.yaml")}, // read-only takes start-up overrides
@@ -260,7 +263,7 @@ func TestArgsIntoSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := bridgeSet(t)
-	if err := s.Apply(ovs); err != nil {
+	if _, err := s.Apply(ovs); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}

@@ -96,7 +96,7 @@ type GazeboSink struct {
 	n       uint64
 	joints  []float64 // last commanded joints, model frame, rad
 	gripper float64
-	stopped bool // ~/stop or estop latched: no motion until home or reset
+	stopped bool // ~/stop or estop latched: no motion until a reset, as on the controller
 }
 
 // NewGazeboSink returns a sink that publishes through publish.
@@ -136,9 +136,6 @@ func (g *GazeboSink) Send(c Command) (protocol.ID, error) {
 	case CommandGripper:
 		return g.move(nil, joints, c.Gripper)
 	case CommandHome:
-		g.mu.Lock()
-		g.stopped = false // home releases the stop latch, as on the controller
-		g.mu.Unlock()
 		return g.move(nil, g.cfg.Arm.HomePose(), grip)
 	case CommandReset:
 		g.mu.Lock()
@@ -157,7 +154,8 @@ func (g *GazeboSink) Send(c Command) (protocol.ID, error) {
 }
 
 // Stop publishes an empty trajectory, which makes the trajectory controller
-// hold where it is, and latches: every motion is refused until home or reset.
+// hold where it is, and latches: every motion, home included, is refused
+// until a reset (an /aether/estop release), as on the controller.
 func (g *GazeboSink) Stop() protocol.ID {
 	g.mu.Lock()
 	g.stopped = true
@@ -202,7 +200,7 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()
-		return "", &ackError{code: protocol.CodeEstop, msg: "stop latched in gazebo mode: call ~/home or send reset before moving again"}
+		return "", &ackError{code: protocol.CodeEstop, msg: "stop latched in gazebo mode: release it with a reset (publish false on aether/estop) before moving again"}
 	}
 	var largest float64
 	for i := range q {

@@ -24,6 +24,9 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/panel"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
+	"github.com/aether-lab/aether-bridge/pkg/servo/bus"
+	"github.com/aether-lab/aether-bridge/pkg/servo/dynamixel"
+	"github.com/aether-lab/aether-bridge/pkg/servo/feetech"
 	"github.com/aether-lab/aether-bridge/pkg/servo/pca9685"
 	"github.com/aether-lab/aether-bridge/pkg/servo/serial"
 	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
@@ -87,12 +90,12 @@ Flags:
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `file` (PEM) of --tls-cert")
 	fs.BoolVar(&o.insecure, "insecure-no-token", false, "allow --http on a non-loopback address without --token-file: anyone on the network who can open the page can move the arm")
 	fs.StringVar(&o.armFile, "arm", "", "arm `file` (YAML: kinematics, servos, motion; see config/arm.yaml); empty = the built-in arm")
-	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board) or serial (Pololu Maestro)")
+	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board), serial (Pololu Maestro), feetech (STS bus servos, e.g. SO-101) or dynamixel (Protocol 2.0 bus servos)")
 	fs.StringVar(&o.i2cBus, "i2c-bus", "", "I²C `bus` for pca9685, e.g. 1 or /dev/i2c-1; empty = the first bus")
 	o.i2cAddr = i2cAddr(pca9685.DefaultAddr)
 	fs.Var(&o.i2cAddr, "i2c-addr", "I²C `address` of the pca9685 board, 7-bit, hex (0x40) or decimal")
-	fs.StringVar(&o.serialPort, "serial-port", "/dev/ttyACM0", "serial `device` of the Maestro, for --backend serial")
-	fs.IntVar(&o.serialBaud, "serial-baud", serial.DefaultBaud, "serial line speed in `baud` (bit/s), for --backend serial in UART mode; the USB command port ignores it")
+	fs.StringVar(&o.serialPort, "serial-port", "/dev/ttyACM0", "serial `device` of the Maestro (--backend serial) or of the bus adapter (feetech, dynamixel; e.g. /dev/ttyUSB0)")
+	fs.IntVar(&o.serialBaud, "serial-baud", 0, fmt.Sprintf("serial line speed in `baud` (bit/s); 0 = %d for serial (the Maestro's USB command port ignores it), %d for feetech and dynamixel", serial.DefaultBaud, bus.DefaultBaud))
 	durationVar(fs, &o.watchdog, "watchdog", controller.DefaultWatchdog, "hold the arm when the control client sends nothing for this `duration` (at least 50ms)")
 	durationVar(fs, &o.parkAfter, "park-after", controller.DefaultParkAfter, "after holding this `duration`, move slowly to the park pose")
 	durationVar(fs, &o.releaseAfter, "release-after", controller.DefaultReleaseAfter, "after being parked this `duration`, switch the servo pulses off (servos go limp)")
@@ -332,8 +335,20 @@ func openBackend(o options, arm armfile.Arm) (servo.Backend, error) {
 		return b, nil
 	case "serial":
 		return serial.Open(serial.Config{Device: o.serialPort, Baud: o.serialBaud}, arm.Servos)
+	case "feetech", "dynamixel":
+		var fam bus.Family = feetech.Family{}
+		if o.backend == "dynamixel" {
+			fam = dynamixel.Family{}
+		}
+		if !arm.Servos.IsBus() {
+			return nil, fmt.Errorf("--backend %s drives bus servos, but the arm file names its servos by channel: give each servo its bus id and tick calibration (see config/so101.yaml)", o.backend)
+		}
+		// Replies must arrive well within one motion tick, so a slow or
+		// silent servo never holds the motion loop past its period.
+		period := time.Second / time.Duration(arm.Motion.TickHz)
+		return bus.Open(bus.Config{Device: o.serialPort, Baud: o.serialBaud, ReplyTimeout: min(bus.DefaultReplyTimeout, period/3)}, fam, arm.Servos)
 	default:
-		return nil, fmt.Errorf("--backend %q is not known: use sim, pca9685 or serial", o.backend)
+		return nil, fmt.Errorf("--backend %q is not known: use sim, pca9685, serial, feetech or dynamixel", o.backend)
 	}
 }
 

@@ -1,6 +1,7 @@
 package armfile
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -202,6 +203,49 @@ func TestTrajectoryLimits(t *testing.T) {
 		tc.edit(&b.Motion)
 		if err := b.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want it to mention %q", err, tc.want)
+		}
+	}
+}
+func TestParseBusServos(t *testing.T) {
+	src, err := os.ReadFile("../../config/arm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(src, []byte("\nservos:"))
+	j := bytes.Index(src, []byte("\nmotion:"))
+	if i < 0 {
+		t.Fatal("config/arm.yaml has no servos: section")
+	}
+	tail := []byte{}
+	if j > i {
+		tail = src[j:]
+	}
+	bus := `
+servos:
+  - {joint: base_yaw,       id: 1, tick_min: 1024, tick_max: 3072, offset_ticks: 2048, direction: 1}
+  - {joint: shoulder_pitch, id: 2, tick_min: 1024, tick_max: 3072, offset_ticks: 2048, direction: 1}
+  - {joint: elbow_pitch,    id: 3, tick_min: 1024, tick_max: 3072, offset_ticks: 2048, direction: -1}
+  - {joint: wrist_pitch,    id: 4, tick_min: 1024, tick_max: 3072, offset_ticks: 2048, direction: 1}
+  - {joint: wrist_roll,     id: 5, tick_min: 1024, tick_max: 3072, offset_ticks: 2048, direction: 1}
+  - {joint: gripper,        id: 6, tick_min: 2048, tick_max: 3072, direction: 1}
+`
+	doc := append(append(append([]byte(nil), src[:i]...), bus...), tail...)
+	a, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Servos.IsBus() || *a.Servos[2].ID != 3 {
+		t.Fatalf("servos %+v", a.Servos)
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{"id: 3,", "id: 2,", `servos[2] (joint "elbow_pitch"): id: 2 is already used by servos[1]`},
+		{"tick_max: 3072, offset_ticks: 2048, direction: -1", "tick_max: 5000, offset_ticks: 2048, direction: -1", "tick_max: 5000 is outside 0..4095"},
+		{"id: 5, tick_min: 1024", "id: 5, channel: 4, tick_min: 1024", "id: a bus servo is calibrated in ticks; remove channel"},
+		{"{joint: gripper,        id: 6, tick_min: 2048, tick_max: 3072, direction: 1}", "{joint: gripper, channel: 5, pulse_min_us: 500, pulse_max_us: 2500, angle_min_deg: -90, angle_max_deg: 90}", "every servo of an arm must be on the same kind of output"},
+	} {
+		bad := bytes.Replace(doc, []byte(c.from), []byte(c.to), 1)
+		if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s → %s: %v, want %q", c.from, c.to, err, c.want)
 		}
 	}
 }

@@ -120,6 +120,9 @@ func (m *motion) engage(now time.Time, vel float64) {
 func (m *motion) tick(now time.Time) {
 	dt := min(max(now.Sub(m.lastTick), 0), maxStep).Seconds()
 	m.lastTick = now
+	if m.s.fb != nil {
+		m.sense(now)
+	}
 	if !m.released && dt > 0 { // two ticks read at one time (a late loop) integrate nothing
 		m.step(dt)
 		if err := m.write(); err == nil && m.wd == protocol.WatchdogParking && m.reached() {
@@ -164,6 +167,9 @@ func (m *motion) snapshot(now time.Time) *protocol.State {
 	}
 	if m.lease != nil {
 		st.Control = m.lease.label()
+	}
+	if m.s.fb != nil {
+		m.addMeasured(st)
 	}
 	return st
 }

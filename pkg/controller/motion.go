@@ -88,6 +88,8 @@ type motion struct {
 	writeErr          string      // last servo write error logged, "" when healthy
 	raw               map[int]int // calibrating: channel → raw pulse µs; nil otherwise
 	publishedAnything bool
+	fault             string    // servo fault holding the arm (feedback backends), "" none
+	lastRecover       time.Time // last torque-on recovery attempt
 }
 
 // eventKey holds the state fields whose change is pushed at once.
@@ -127,6 +129,9 @@ func newMotion(s *Server) *motion {
 	}
 	m.tr.qv = make([]float64, len(park))
 	m.still = newDeadband(s.arm.Motion.DeadbandMM)
+	if s.fb != nil {
+		m.seedFromMeasured()
+	}
 	m.publish(s.clock.Now(), false)
 	return m
 }
@@ -232,6 +237,11 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 			return m.latched(o, "move the servo")
 		}
 		if resp, ok := m.checkServo(o); !ok {
+			return resp
+		}
+	}
+	if o.kind == opCommand || o.kind == opHome {
+		if resp, held := m.refuseOnFault(o.id); held {
 			return resp
 		}
 	}

@@ -61,6 +61,7 @@ type Server struct {
 	clock   clock.Clock
 	info    protocol.ServerInfo
 	pulses  servo.PulseWriter // the backend's raw pulses; nil when it has none
+	fb      servo.Feedback    // the backend's measured positions; nil when it has none
 
 	// Sessions run under ctx; Close cancels it after the motion loop ended.
 	ctx    context.Context
@@ -154,6 +155,7 @@ func newServer(cfg Config, arm armfile.Arm, backend servo.Backend, afterTick fun
 		afterTick:  afterTick,
 	}
 	s.pulses, _ = backend.(servo.PulseWriter)
+	s.fb, _ = backend.(servo.Feedback)
 	s.info = s.serverInfo()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if _, clamped := arm.ParkPose(); clamped {

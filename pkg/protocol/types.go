@@ -78,6 +78,7 @@ const (
 	CodeLineTooLong        Code = "line_too_long"       // line exceeded the server's limit
 	CodeUnsupportedVersion Code = "unsupported_version" // hello version is not Version
 	CodeInternal           Code = "internal"            // server-side failure (e.g. servo I/O)
+	CodeServoFault         Code = "servo_fault"         // a servo reports an error flag (overload, overheat…); the arm is held until torque on
 )
 
 // Bridge-local codes: never sent on the wire, they appear on the bridge's
@@ -290,6 +291,28 @@ type State struct {
 	Watchdog string       `json:"watchdog"` // one of the Watchdog* constants
 	Control  string       `json:"control"`  // client holding the control lease, "" none
 	TimeMS   int64        `json:"time_ms"`  // server time, ms since the Unix epoch
+
+	// Only with servos that report their position (bus backends); absent
+	// otherwise, which means Joints, Gripper and Pose are the commanded pose.
+	Feedback  string        `json:"feedback,omitempty"`  // FeedbackMeasured: Joints, Gripper and Pose are what the servos report
+	Commanded []JointState  `json:"commanded,omitempty"` // the joint angles the controller is driving now
+	Torque    string        `json:"torque,omitempty"`    // "on" (holding) or "off" (limp)
+	Fault     string        `json:"fault,omitempty"`     // why the arm is held on a servo error flag; "" none
+	Servos    []ServoHealth `json:"servos,omitempty"`    // per-servo telemetry
+}
+
+// FeedbackMeasured is State.Feedback when the joints are measured.
+const FeedbackMeasured = "measured"
+
+// ServoHealth is one bus servo's telemetry in State.
+type ServoHealth struct {
+	ID     int      `json:"id"`
+	Joint  string   `json:"joint"`
+	Load   float64  `json:"load"`            // % of maximum torque (XL330/XM430: current, 0.1 A)
+	Volts  float64  `json:"volts"`           // supply, V
+	TempC  int      `json:"temp_c"`          // °C
+	Moving bool     `json:"moving"`          // the servo's own moving flag
+	Flags  []string `json:"flags,omitempty"` // error flags: voltage, sensor, overheat, overcurrent, overload
 }
 
 // Response is any reply or pushed event. Field order on the wire is fixed:

@@ -57,6 +57,10 @@ type Calibration struct {
 	// OffsetDeg is the servo angle in degrees when the joint is at 0 rad.
 	// 0 means the servo's zero is the joint's zero. Must be 0 for the gripper.
 	OffsetDeg float64 `yaml:"offset_deg"`
+
+	// Bus servos (Feetech, DYNAMIXEL) are named by ID and calibrated in raw
+	// position ticks instead of channel, pulses and angles (see BusCal).
+	BusCal `yaml:",inline"`
 }
 
 // dir returns Direction with its default filled in.
@@ -72,6 +76,9 @@ func (c Calibration) IsGripper() bool { return c.Joint == GripperJoint }
 
 // Validate reports the first bad field, named as in the arm file.
 func (c Calibration) Validate() error {
+	if c.IsBus() {
+		return c.validateBus()
+	}
 	switch {
 	case c.Joint == "":
 		return errors.New(`joint: empty; set an arm joint name or "gripper"`)
@@ -105,8 +112,9 @@ func (c Calibration) JointRangeRad() (lo, hi float64) {
 	if c.IsGripper() {
 		return 0, 1
 	}
-	lo = (c.AngleMinDeg - c.OffsetDeg) * c.dir()
-	hi = (c.AngleMaxDeg - c.OffsetDeg) * c.dir()
+	l := c.line()
+	lo = (l.angMin - l.offset) * c.dir()
+	hi = (l.angMax - l.offset) * c.dir()
 	if lo > hi {
 		lo, hi = hi, lo
 	}
@@ -116,7 +124,8 @@ func (c Calibration) JointRangeRad() (lo, hi float64) {
 // PulseUS returns the pulse width in µs for a joint angle in radians, or for
 // the gripper value 0 (open)..1 (closed) when c is the gripper's. A value
 // outside the calibrated range is an error, so the result always lies within
-// [PulseMinUS, PulseMaxUS].
+// [PulseMinUS, PulseMaxUS]. For a bus servo it returns position ticks, like
+// Ticks.
 func (c Calibration) PulseUS(angleRad float64) (int, error) {
 	if err := c.Validate(); err != nil {
 		return 0, fmt.Errorf("%s: %w", c.label(), err)
@@ -124,6 +133,7 @@ func (c Calibration) PulseUS(angleRad float64) (int, error) {
 	if !finite(angleRad) {
 		return 0, fmt.Errorf("%s: angle %v is not a finite number", c.label(), angleRad)
 	}
+	l := c.line()
 	var frac float64
 	if c.IsGripper() {
 		if angleRad < 0 || angleRad > 1 {
@@ -134,20 +144,40 @@ func (c Calibration) PulseUS(angleRad float64) (int, error) {
 			frac = 1 - frac
 		}
 	} else {
-		s := c.dir()*angleRad*180/math.Pi + c.OffsetDeg
-		if s < c.AngleMinDeg-angleEpsDeg || s > c.AngleMaxDeg+angleEpsDeg {
+		s := c.dir()*angleRad*180/math.Pi + l.offset
+		if s < l.angMin-angleEpsDeg || s > l.angMax+angleEpsDeg {
 			lo, hi := c.JointRangeRad()
 			return 0, fmt.Errorf("%s: %.2f° (%.4f rad) is outside the calibrated range %.2f°..%.2f°",
 				c.label(), angleRad*180/math.Pi, angleRad, lo*180/math.Pi, hi*180/math.Pi)
 		}
-		frac = (s - c.AngleMinDeg) / (c.AngleMaxDeg - c.AngleMinDeg)
+		frac = (s - l.angMin) / (l.angMax - l.angMin)
 	}
 	frac = math.Min(1, math.Max(0, frac))
-	return c.PulseMinUS + int(math.Round(frac*float64(c.PulseMaxUS-c.PulseMinUS))), nil
+	return l.rawMin + int(math.Round(frac*float64(l.rawMax-l.rawMin))), nil
+}
+
+// line is the linear map between servo angle and raw value (pulse µs or
+// position ticks) that a calibration describes.
+type line struct {
+	rawMin, rawMax int
+	angMin, angMax float64 // servo angle at rawMin / rawMax, degrees
+	offset         float64 // servo angle at joint 0, degrees
+}
+
+func (c Calibration) line() line {
+	if c.IsBus() {
+		per := 360 / float64(c.ticksPerTurn())
+		return line{rawMin: c.TickMin, rawMax: c.TickMax, angMin: float64(c.TickMin) * per,
+			angMax: float64(c.TickMax) * per, offset: float64(c.OffsetTicks) * per}
+	}
+	return line{rawMin: c.PulseMinUS, rawMax: c.PulseMaxUS, angMin: c.AngleMinDeg, angMax: c.AngleMaxDeg, offset: c.OffsetDeg}
 }
 
 // label names the servo in errors.
 func (c Calibration) label() string {
+	if c.IsBus() {
+		return fmt.Sprintf("joint %q (id %d)", c.Joint, *c.ID)
+	}
 	return fmt.Sprintf("joint %q (channel %d)", c.Joint, c.Channel)
 }
 

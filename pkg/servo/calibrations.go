@@ -53,6 +53,7 @@ func (cs Calibrations) Validate(jointNames []string) error {
 	}
 	byJoint := make(map[string]int, len(cs))
 	byChannel := make(map[int]int, len(cs))
+	byID := make(map[int]int, len(cs))
 	for i, c := range cs {
 		where := fmt.Sprintf("servos[%d] (joint %q)", i, c.Joint)
 		if err := c.Validate(); err != nil {
@@ -66,7 +67,15 @@ func (cs Calibrations) Validate(jointNames []string) error {
 		} else {
 			byJoint[c.Joint] = i
 		}
-		if j, dup := byChannel[c.Channel]; dup {
+		if c.IsBus() != cs[0].IsBus() {
+			errs = append(errs, fmt.Errorf("%s: id: servos[0] %s; every servo of an arm must be on the same kind of output (all channel or all id)", where, kindOf(cs[0])))
+		} else if c.IsBus() {
+			if j, dup := byID[*c.ID]; dup {
+				errs = append(errs, fmt.Errorf("%s: id: %d is already used by servos[%d] (joint %q)", where, *c.ID, j, cs[j].Joint))
+			} else {
+				byID[*c.ID] = i
+			}
+		} else if j, dup := byChannel[c.Channel]; dup {
 			errs = append(errs, fmt.Errorf("%s: channel: %d is already used by servos[%d] (joint %q)", where, c.Channel, j, cs[j].Joint))
 		} else {
 			byChannel[c.Channel] = i
@@ -146,10 +155,35 @@ func (cs Calibrations) Pulses(joints []float64, gripper float64) ([]int, error) 
 	return pulses, nil
 }
 
-// CheckLayout validates cs as a backend's channel map: every entry valid,
-// joints and channels unique, exactly one gripper entry, and every channel at
-// most maxChannel. Backends call it in their constructors.
+// CheckLayout validates cs as a PWM backend's channel map: every entry
+// valid, joints and channels unique, exactly one gripper entry, every
+// channel at most maxChannel, and no bus servo. Backends call it in their
+// constructors.
 func (cs Calibrations) CheckLayout(maxChannel int) error {
+	if err := cs.checkCommon(); err != nil {
+		return err
+	}
+	var errs []error
+	for i, c := range cs {
+		if c.IsBus() {
+			errs = append(errs, fmt.Errorf("servos[%d] (joint %q): id: this board drives PWM servos by channel; use --backend feetech or dynamixel for bus servos", i, c.Joint))
+		} else if c.Channel > maxChannel {
+			errs = append(errs, fmt.Errorf("servos[%d] (joint %q): channel: %d is above this board's last channel %d", i, c.Joint, c.Channel, maxChannel))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func kindOf(c Calibration) string {
+	if c.IsBus() {
+		return "is a bus servo (id)"
+	}
+	return "is a PWM servo (channel)"
+}
+
+// checkCommon validates the entries of a non-empty cs against its own
+// joint names.
+func (cs Calibrations) checkCommon() error {
 	if len(cs) == 0 {
 		return errors.New("servos: empty; need one entry per arm joint plus the gripper")
 	}
@@ -161,14 +195,5 @@ func (cs Calibrations) CheckLayout(maxChannel int) error {
 			names = append(names, n)
 		}
 	}
-	if err := cs.Validate(names); err != nil {
-		return err
-	}
-	var errs []error
-	for i, c := range cs {
-		if c.Channel > maxChannel {
-			errs = append(errs, fmt.Errorf("servos[%d] (joint %q): channel: %d is above this board's last channel %d", i, c.Joint, c.Channel, maxChannel))
-		}
-	}
-	return errors.Join(errs...)
+	return cs.Validate(names)
 }

@@ -32,6 +32,9 @@ func (cs Calibrations) CheckPulse(channel, us int) (int, error) {
 			break
 		}
 	}
+	if i >= 0 && cs[i].IsBus() {
+		return -1, fmt.Errorf("%s: a bus servo has no pulse; raw pulses are for PWM servos", cs[i].label())
+	}
 	if i < 0 {
 		chans := make([]string, len(cs))
 		for k, c := range cs {
@@ -51,13 +54,14 @@ func (cs Calibrations) CheckPulse(channel, us int) (int, error) {
 // extrapolated along the same line, so the result may lie outside the
 // calibrated range. c must be valid.
 func (c Calibration) AngleForPulse(us int) float64 {
-	frac := float64(us-c.PulseMinUS) / float64(c.PulseMaxUS-c.PulseMinUS)
+	l := c.line()
+	frac := float64(us-l.rawMin) / float64(l.rawMax-l.rawMin)
 	if c.IsGripper() {
 		if c.dir() < 0 {
 			return 1 - frac
 		}
 		return frac
 	}
-	s := c.AngleMinDeg + frac*(c.AngleMaxDeg-c.AngleMinDeg)
-	return (s - c.OffsetDeg) * c.dir() * math.Pi / 180
+	s := l.angMin + frac*(l.angMax-l.angMin)
+	return (s - l.offset) * c.dir() * math.Pi / 180
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aether-lab/aether-bridge/pkg/fielderr"
 	"github.com/aether-lab/aether-bridge/pkg/servo"
+	"github.com/aether-lab/aether-bridge/pkg/servo/tty"
 )
 
 // Defaults filled in by Config.withDefaults.
@@ -106,7 +107,7 @@ func Open(cfg Config, cals servo.Calibrations) (*Backend, error) {
 	if err := check(cfg, cals); err != nil {
 		return nil, fmt.Errorf("serial %s: %w", cfg.Device, err)
 	}
-	f, err := openTTY(cfg.Device, cfg.withDefaults().Baud)
+	f, err := tty.Open(cfg.Device, cfg.withDefaults().Baud)
 	if err != nil {
 		return nil, fmt.Errorf("serial %s: %w", cfg.Device, err)
 	}

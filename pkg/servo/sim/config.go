@@ -64,7 +64,11 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("Joints: %d is negative", c.Joints))
 	}
 	if c.Calibrations != nil {
-		if err := c.Calibrations.CheckLayout(servo.MaxChannel); err != nil {
+		check := func() error { return c.Calibrations.CheckLayout(servo.MaxChannel) }
+		if c.Calibrations.IsBus() { // a dry run of a bus-servo arm file
+			check = func() error { return c.Calibrations.CheckBus(servo.MaxBusID) }
+		}
+		if err := check(); err != nil {
 			errs = append(errs, fmt.Errorf("Calibrations: %w", err))
 		} else if n := len(c.Calibrations.JointNames()); c.Joints != 0 && c.Joints != n {
 			errs = append(errs, fmt.Errorf("Joints: %d, but Calibrations lists %d joints; leave Joints 0 to take it from Calibrations", c.Joints, n))

@@ -1,6 +1,8 @@
 //go:build linux
 
-package serial
+// Package tty opens serial devices in raw mode with deadlines (pure Go,
+// golang.org/x/sys/unix), for the Maestro and the bus-servo backends.
+package tty
 
 import (
 	"fmt"
@@ -12,15 +14,19 @@ import (
 var baudFlags = map[int]uint32{
 	1200: unix.B1200, 2400: unix.B2400, 4800: unix.B4800, 9600: unix.B9600, 19200: unix.B19200,
 	38400: unix.B38400, 57600: unix.B57600, 115200: unix.B115200, 230400: unix.B230400,
+	460800: unix.B460800, 500000: unix.B500000, 576000: unix.B576000, 921600: unix.B921600,
+	1000000: unix.B1000000, 1152000: unix.B1152000, 1500000: unix.B1500000,
+	2000000: unix.B2000000, 2500000: unix.B2500000, 3000000: unix.B3000000,
+	3500000: unix.B3500000, 4000000: unix.B4000000,
 }
 
-// openTTY opens a serial device for writing and puts it in raw 8N1 mode at
-// baud. O_NONBLOCK keeps open from waiting for carrier detect and lets Go's
-// poller enforce write deadlines on the file.
-func openTTY(path string, baud int) (*os.File, error) {
+// Open opens a serial device for reading and writing and puts it in raw
+// 8N1 mode at baud. O_NONBLOCK keeps open from waiting for carrier detect
+// and lets Go's poller enforce read and write deadlines on the file.
+func Open(path string, baud int) (*os.File, error) {
 	speed, ok := baudFlags[baud]
 	if !ok {
-		return nil, fmt.Errorf("Baud: %d bit/s is not supported on this system", baud)
+		return nil, fmt.Errorf("%d bit/s is not a line speed this system can set", baud)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if err != nil {
@@ -62,6 +68,20 @@ func setRaw(f *os.File, baud int, speed uint32) error {
 	})
 	if err != nil {
 		return fmt.Errorf("termios: %w", err)
+	}
+	return opErr
+}
+
+// FlushInput drops bytes received but not yet read (a late reply from the
+// previous transaction).
+func FlushInput(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var opErr error
+	if err := rc.Control(func(fd uintptr) { opErr = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH) }); err != nil {
+		return err
 	}
 	return opErr
 }

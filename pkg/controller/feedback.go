@@ -1,0 +1,89 @@
+package controller
+
+import (
+	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
+)
+
+// Servos that report their position (servo.Feedback, the bus backends):
+// the controller starts from the measured pose, tracks the arm while it is
+// limp, reports measured joints, and holds the arm when a servo raises an
+// error flag until the lease holder switches torque on again.
+
+// recoverEvery rate-limits fault recovery (a REBOOT of a servo that
+// overheated must not be hammered).
+const recoverEvery = 2 * time.Second
+
+// seedFromMeasured makes the commanded pose the measured one, so the next
+// write (which turns torque on) holds the arm where it is: power-on,
+// torque on and recovery never move it.
+func (m *motion) seedFromMeasured() {
+	meas := m.s.fb.Measured()
+	if meas.At.IsZero() {
+		return
+	}
+	q, err := m.s.model.FromExternal(meas.Joints)
+	if err != nil {
+		return
+	}
+	copy(m.cur, q)
+	m.grip = meas.Gripper
+	m.halt()   // target = cur, at rest
+	m.resync() // the trajectory generator starts from here
+}
+
+// sense reads the servos while nothing commands them (released, or held on
+// a fault) and follows a limp arm; then it latches a new fault.
+func (m *motion) sense(now time.Time) {
+	if m.released || m.fault != "" {
+		if err := m.s.fb.Sense(); err != nil {
+			m.logWriteErr(err)
+		}
+	}
+	if m.released {
+		m.seedFromMeasured()
+	}
+	meas := m.s.fb.Measured()
+	if meas.Fault != nil && m.fault == "" {
+		m.fault = meas.Fault.Error()
+		m.log.Error("servo fault: holding the arm; send torque on after removing the cause", "err", meas.Fault)
+		m.halt()
+		m.setWatchdog(now, protocol.WatchdogHold, "servo fault")
+	}
+}
+
+// addMeasured fills the state fields of a feedback backend: measured
+// joints, the commanded ones beside them, torque, fault and telemetry.
+func (m *motion) addMeasured(st *protocol.State) {
+	meas := m.s.fb.Measured()
+	st.Feedback = protocol.FeedbackMeasured
+	st.Commanded = st.Joints
+	st.Torque = "off"
+	if meas.Torque {
+		st.Torque = "on"
+	}
+	st.Fault = m.fault
+	if q, err := m.s.model.FromExternal(meas.Joints); err == nil && !meas.At.IsZero() {
+		st.Joints = make([]protocol.JointState, len(q))
+		for i, j := range m.s.model.Joints {
+			st.Joints[i] = protocol.JointState{Name: j.Name, Deg: roundDeg(q[i])}
+		}
+		st.Gripper = round3(meas.Gripper)
+		if p, err := m.s.model.FK(q); err == nil {
+			st.Pose = protocol.Point{X: round3(p.X), Y: round3(p.Y), Z: round3(p.Z)}
+		}
+	}
+	for _, h := range meas.Servos {
+		st.Servos = append(st.Servos, protocol.ServoHealth{ID: h.ID, Joint: h.Joint, Load: h.LoadPct, Volts: h.Volts,
+			TempC: h.TempC, Moving: h.Moving, Flags: h.Flags})
+	}
+}
+
+// refuseOnFault is the reply to a motion request while a fault holds the arm.
+func (m *motion) refuseOnFault(id protocol.ID) (protocol.Response, bool) {
+	if m.fault == "" {
+		return protocol.Response{}, false
+	}
+	return protocol.Fail(id, protocol.CodeServoFault, "%s", m.fault), true
+}

@@ -201,7 +201,7 @@ func (m *motion) shutdown() {
 // under way, or the last servo write or release failed and is retried.
 // A servo at rest holds its last pulse by itself.
 func (m *motion) needsTick() bool {
-	if m.writeErr != "" {
+	if m.writeErr != "" || m.s.fb != nil { // servos with feedback are read every tick
 		return true
 	}
 	return !m.released && m.raw == nil && !m.reached()

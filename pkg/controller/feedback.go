@@ -11,10 +11,6 @@ import (
 // limp, reports measured joints, and holds the arm when a servo raises an
 // error flag until the lease holder switches torque on again.
 
-// recoverEvery rate-limits fault recovery (a REBOOT of a servo that
-// overheated must not be hammered).
-const recoverEvery = 2 * time.Second
-
 // seedFromMeasured makes the commanded pose the measured one, so the next
 // write (which turns torque on) holds the arm where it is: power-on,
 // torque on and recovery never move it.

@@ -88,8 +88,7 @@ type motion struct {
 	writeErr          string      // last servo write error logged, "" when healthy
 	raw               map[int]int // calibrating: channel → raw pulse µs; nil otherwise
 	publishedAnything bool
-	fault             string    // servo fault holding the arm (feedback backends), "" none
-	lastRecover       time.Time // last torque-on recovery attempt
+	fault             string // servo fault holding the arm (feedback backends), "" none
 }
 
 // eventKey holds the state fields whose change is pushed at once.

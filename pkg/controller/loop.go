@@ -134,19 +134,27 @@ func (m *motion) tick(now time.Time) {
 }
 
 // publish stores the state for status replies and pushes an event when a
-// key field changed, or periodically while moving (tick only).
+// key field changed, or periodically while moving (tick only); after a
+// tick also to subscribers that asked for states at a rate. An event
+// carries the time of the tick it describes.
 func (m *motion) publish(now time.Time, tick bool) {
 	st := m.snapshot(now)
 	m.s.snap.Store(st)
 	key := eventKey{moving: st.Moving, estopped: st.Estopped, watchdog: st.Watchdog, control: st.Control}
+	sent := true
 	switch {
 	case key != m.lastKey || !m.publishedAnything:
 	case tick && st.Moving && now.Sub(m.lastEvent).Seconds()*m.s.cfg.EventRate >= 1:
 	default:
-		return
+		sent = false
 	}
-	m.lastKey, m.lastEvent, m.publishedAnything = key, now, true
-	m.s.broadcast(st)
+	if sent {
+		m.lastKey, m.lastEvent, m.publishedAnything = key, now, true
+		m.s.broadcast(st)
+	}
+	if tick {
+		m.s.broadcastTick(st, now, sent)
+	}
 }
 
 func (m *motion) snapshot(now time.Time) *protocol.State {

@@ -54,7 +54,7 @@ func TestRequestTypes(t *testing.T) {
 			if len(s.Joints) != len(arm.Kinematics.Joints) || s.Joints[2].Name != "elbow_pitch" || s.Joints[2].MinDeg != -90 || s.Joints[2].MaxDeg != 15 {
 				t.Fatalf("joints %+v: want the limits the servos allow (elbow -90..15)", s.Joints)
 			}
-			if strings.Join(s.Capabilities, ",") != "subscribe,ttl_ms,dedupe_ids,servo" {
+			if strings.Join(s.Capabilities, ",") != "subscribe,ttl_ms,dedupe_ids,rate_hz,servo" {
 				t.Fatalf("capabilities %v", s.Capabilities)
 			}
 		}},

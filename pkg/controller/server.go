@@ -38,7 +38,7 @@ const ServerName = "aether_controller " + Version
 // Capabilities lists the optional protocol features every server offers, as
 // sent in the hello reply; a server whose backend implements
 // servo.PulseWriter adds CapabilityServo.
-var Capabilities = []string{"subscribe", "ttl_ms", "dedupe_ids"}
+var Capabilities = []string{"subscribe", "ttl_ms", "dedupe_ids", "rate_hz"}
 
 // byeTimeout bounds writing the shutdown line to each client.
 const byeTimeout = 500 * time.Millisecond
@@ -459,6 +459,25 @@ func (s *Server) broadcast(st *protocol.State) {
 	defer s.subsMu.Unlock()
 	for c := range s.subs {
 		c.pushEvent(st)
+	}
+}
+
+// broadcastTick offers the state of the servo tick at now to every
+// subscriber that asked for a rate (subscribe rate_hz) and is due one: at
+// the first tick at least its period after the last one it was offered.
+// sent says broadcast already offered this state to everyone.
+func (s *Server) broadcastTick(st *protocol.State, now time.Time, sent bool) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	for c := range s.subs {
+		every := time.Duration(c.tickEvery.Load())
+		if every == 0 || !c.lastTickAt.IsZero() && now.Sub(c.lastTickAt) < every-s.cfg.tickPeriod()/2 {
+			continue // half a tick early counts: tick times jitter
+		}
+		if !sent {
+			c.pushEvent(st)
+		}
+		c.lastTickAt = now
 	}
 }
 

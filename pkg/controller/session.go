@@ -61,6 +61,8 @@ type session struct {
 	ev         *protocol.State // newest undelivered event
 	evNotify   chan struct{}   // cap 1
 	subscribed atomic.Bool
+	tickEvery  atomic.Int64 // subscribe rate_hz: ns between tick states; 0 = none
+	lastTickAt time.Time    // tick state last offered; motion loop (under Server.subsMu)
 	drops      atomic.Int64
 	writingNS  atomic.Int64 // wall time a Write started, UnixNano; 0 when not writing
 
@@ -240,7 +242,7 @@ func (c *session) handle(line []byte, now time.Time) bool {
 		r.Type, r.State = protocol.TypeStatus, &st
 		return c.reply(r)
 	case protocol.TypeSubscribe:
-		if !c.reply(protocol.OK(req.ID, "Subscribed")) {
+		if !c.reply(protocol.OK(req.ID, c.subscribeRate(req.RateHz))) {
 			return false
 		}
 		if !c.subscribed.Swap(true) {

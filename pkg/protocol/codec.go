@@ -76,6 +76,16 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		}
 		req.TTLms = &n
 	}
+	if b, ok := present(raw, "rate_hz"); ok {
+		v, err := parseNumber("rate_hz", b, "a number of states per second")
+		if err != nil {
+			return req, err
+		}
+		if !(v > 0 && v <= MaxRateHz) {
+			return req, &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "rate_hz" is %g: use a number of states per second above 0 and at most %d (the server sends at most one per servo tick), or leave it out for events on change only`, v, MaxRateHz)}
+		}
+		req.RateHz = &v
+	}
 	if b, ok := present(raw, "version"); ok {
 		n, err := parseInt("version", b, "a whole number")
 		if err != nil {

@@ -228,7 +228,12 @@ type Request struct {
 	Role    Role     `json:"role,omitempty"`    // "" = control (hello)
 	Token   string   `json:"token,omitempty"`   // shared secret when the server requires one (hello)
 	Resume  bool     `json:"resume,omitempty"`  // the client held the control lease on its previous connection: take it back (hello)
+	RateHz  *float64 `json:"rate_hz,omitempty"` // states per second while the arm moves, at most one per servo tick; nil = on change only (subscribe)
 }
+
+// MaxRateHz bounds a subscribe's rate_hz; servers cap it further at their
+// servo tick rate.
+const MaxRateHz = 10000
 
 // Error is a protocol error: a Code plus a message that says what to fix.
 type Error struct {

@@ -104,6 +104,18 @@ def peer(ros_context, request):
     p.close()
 
 
+def publish_target(peer, x, y, z, topic="/aether/target", frame="base_link"):
+    """Publish one PointStamped target (metres) once the bridge subscribes; returns the publisher."""
+    from geometry_msgs.msg import PointStamped
+    pub = peer.node.create_publisher(PointStamped, topic, 10)
+    peer.spin_until(lambda: pub.get_subscription_count() > 0, what=f"the bridge's {topic} subscription")
+    m = PointStamped()
+    m.header.frame_id = frame
+    m.point.x, m.point.y, m.point.z = x, y, z
+    pub.publish(m)
+    return pub
+
+
 def wait_connected(peer, state_name="connected", timeout=20.0):
     """Wait for /aether/link_state to report state_name (it is latched)."""
     from aether_msgs.msg import LinkState

@@ -10,10 +10,9 @@ import subprocess
 import pytest
 import yaml
 from rosgraph_msgs.msg import Clock
-from geometry_msgs.msg import PointStamped
 
 from aether_msgs.msg import CommandAck
-from conftest import BIN, ROOT, free_port, start_controller, wait_connected
+from conftest import BIN, ROOT, free_port, publish_target, start_controller, wait_connected
 from jtc_standin import TrajectoryControllerStandIn
 from launchxml import LaunchError, LaunchFile, make_install_prefix, parse_substitutions
 from standins import add_gazebo_packages
@@ -38,14 +37,6 @@ def arm_joints():
     return [(j["name"], math.radians(j["min_deg"] - j["zero_deg"]), math.radians(j["max_deg"] - j["zero_deg"]))
             for j in arm["kinematics"]["joints"]]
 
-
-def publish_target(peer, x, y, z):
-    pub = peer.node.create_publisher(PointStamped, "/aether/target", 10)
-    peer.spin_until(lambda: pub.get_subscription_count() > 0, what="the bridge's /aether/target subscription")
-    m = PointStamped()
-    m.header.frame_id = "base_link"
-    m.point.x, m.point.y, m.point.z = x, y, z
-    pub.publish(m)
 
 
 def start_all(procs, launched):
@@ -254,12 +245,7 @@ def test_gazebo_mode_runs_and_drives_the_simulated_controller(procs, peer, prefi
     peer.spin_until(lambda: jtc.now_ns() == sim * 1_000_000_000, every=lambda: publish_clock(clock, sim),
                     what="the simulated controller's clock at 42 s")
     x, y, z = 0.16, 0.02, 0.12
-    target = peer.node.create_publisher(PointStamped, "/aether/target", 10)
-    peer.spin_until(lambda: target.get_subscription_count() > 0, what="the bridge's /aether/target")
-    m = PointStamped()
-    m.header.frame_id = "base_link"
-    m.point.x, m.point.y, m.point.z = x, y, z
-    target.publish(m)
+    publish_target(peer, x, y, z)
     tr = peer.spin_until(lambda: jtc.accepted[-1] if jtc.accepted else jtc.rejected, what="a trajectory at arm_controller")
     assert not jtc.rejected, jtc.rejected
     assert tr.start_ns == sim * 1_000_000_000
@@ -290,12 +276,7 @@ def test_namespace_argument_moves_the_bridge(procs, peer, prefix, tmp_path):
     running = start_all(procs, launched)
     running["aether_controller"].wait_for_line("listening on")
     acks = peer.collect(CommandAck, "/arm2/aether/ack")
-    pub = peer.node.create_publisher(PointStamped, "/arm2/aether/target", 10)
-    peer.spin_until(lambda: pub.get_subscription_count() > 0, what="/arm2/aether/target")
-    m = PointStamped()
-    m.header.frame_id = "base_link"
-    m.point.x, m.point.y, m.point.z = 0.12, 0.0355, 0.21
-    pub.publish(m)
+    publish_target(peer, 0.12, 0.0355, 0.21, topic="/arm2/aether/target")
     ack = peer.spin_until(lambda: acks[0] if acks else None, what="an ack on /arm2/aether/ack")
     assert ack.source == "/arm2/aether/target"
 

@@ -9,24 +9,15 @@ import threading
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import PointStamped
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import LATCHED, free_port, start_bridge, start_controller, wait_connected
+from conftest import LATCHED, free_port, publish_target, start_bridge, start_controller, wait_connected
 
 JOINTS = ["base_yaw", "shoulder_pitch", "elbow_pitch", "wrist_pitch", "wrist_roll"]
 
-
-def publish_target(peer, x, y, z):
-    pub = peer.node.create_publisher(PointStamped, "/aether/target", 10)
-    peer.spin_until(lambda: pub.get_subscription_count() > 0, what="the bridge's target subscription")
-    m = PointStamped()
-    m.header.frame_id = "base_link"
-    m.point.x, m.point.y, m.point.z = x, y, z
-    pub.publish(m)
 
 
 def test_gazebo_mode_publishes_joint_trajectories(procs, peer):

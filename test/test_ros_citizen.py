@@ -17,7 +17,7 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import LATCHED, ROOT, free_port, start_bridge, start_controller, wait_connected
+from conftest import LATCHED, ROOT, free_port, publish_target, start_bridge, start_controller, wait_connected
 from jtc_standin import TrajectoryControllerStandIn
 
 ARM = str(ROOT / "config" / "arm.yaml")
@@ -143,12 +143,7 @@ def test_two_arms_in_one_graph_never_move_each_other(procs, peer):
     services = {n for n, _ in peer.node.get_service_names_and_types()}
     assert {"/arm1/aether_bridge/home", "/arm2/aether_bridge/get_parameters"} <= services, services
 
-    target = peer.node.create_publisher(PointStamped, "/arm1/aether/target", 10)
-    peer.spin_until(lambda: target.get_subscription_count() > 0, what="/arm1/aether/target")
-    p = PointStamped()
-    p.header.frame_id = "base_link"
-    p.point.x, p.point.y, p.point.z = 0.16, 0.05, 0.12
-    target.publish(p)
+    publish_target(peer, 0.16, 0.05, 0.12, topic="/arm1/aether/target")
     ack = peer.spin_until(lambda: acks["arm1"][-1] if acks["arm1"] else None, what="/arm1's ack")
     assert ack.status == CommandAck.STATUS_OK and ack.source == "/arm1/aether/target", (ack.source, ack.message)
     want = math.atan2(0.05, 0.16)

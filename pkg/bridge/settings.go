@@ -172,7 +172,7 @@ var Params = []Param{
 	{Name: "link.backoff_max_ms", Type: Int, Default: msDefault(link.DefaultBackoffMax), ReadOnly: true, Min: f(1), Max: f(600000),
 		Description: "longest reconnect wait, ms",
 		apply:       func(s *Settings, v any) error { s.Link.BackoffMax = ms(v); return nil }},
-	{Name: "link.queue_size", Type: Int, Default: int64(link.DefaultQueueSize), ReadOnly: true, Min: f(1), Max: f(100000),
+	{Name: "link.queue_size", Type: Int, Default: int64(DiscreteInputDepth), ReadOnly: true, Min: f(1), Max: f(100000),
 		Description: "gripper/home/reset commands that may wait to be sent; more get a queue_full ack",
 		apply:       func(s *Settings, v any) error { s.Link.QueueSize = int(v.(int64)); return nil }},
 	{Name: "link.tls", Type: Bool, Default: false, ReadOnly: true,

@@ -65,19 +65,16 @@ func (n *Node) startClock() error {
 		return nil
 	}
 	n.clock = &simClock{}
-	qos := rclgo.NewDefaultSubscriptionOptions()
-	qos.Qos.Depth = 1
-	qos.Qos.Reliability = rclgo.ReliabilityBestEffort
-	_, err := rosgraph.NewClockSubscription(n.node, TopicClock, qos,
-		func(m *rosgraph.Clock, _ *rclgo.MessageInfo, err error) {
-			if n.takeOK(TopicClock, err) {
-				n.clock.mu.Lock()
-				n.clock.now = time.Unix(int64(m.Clock.Sec), int64(m.Clock.Nanosec))
-				n.clock.mu.Unlock()
-			}
-		})
+	msg := rosgraph.NewClock()
+	err := n.subscribe(TopicClock, rosgraph.ClockTypeSupport, sensorInput(), func(s *rclgo.Subscription) {
+		if n.drain(s, msg, nil) > 0 {
+			n.clock.mu.Lock()
+			n.clock.now = time.Unix(int64(msg.Clock.Sec), int64(msg.Clock.Nanosec))
+			n.clock.mu.Unlock()
+		}
+	})
 	if err != nil {
-		return fmt.Errorf("subscribing to %s (use_sim_time): %w", TopicClock, err)
+		return fmt.Errorf("use_sim_time: %w", err)
 	}
 	return nil
 }

@@ -3,8 +3,7 @@ package node
 import (
 	"fmt"
 	"time"
-
-	"github.com/tiiuae/rclgo/pkg/rclgo"
+	"unsafe"
 
 	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
 	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
@@ -29,20 +28,14 @@ func handFrame(m *aether.HandState) bridge.HandFrame {
 
 // createClutchService serves ~/clutch (std_srvs/SetBool).
 func (n *Node) createClutchService() error {
-	_, err := stdsrv.NewSetBoolService(n.node, ServiceClutch, nil,
-		func(_ *rclgo.ServiceInfo, req *stdsrv.SetBool_Request, send stdsrv.SetBoolServiceResponseSender) {
+	return serve(n, ServiceClutch, stdsrv.SetBoolTypeSupport, unsafe.Sizeof(stdsrv.CSetBool_Response{}),
+		func(req *stdsrv.SetBool_Request) *stdsrv.SetBool_Response {
 			resp := stdsrv.NewSetBool_Response()
 			if err := n.hand.SetClutch(req.Data); err != nil {
 				resp.Message = err.Error()
 			} else {
 				resp.Success, resp.Message = true, fmt.Sprintf("hand clutch engaged=%v", req.Data)
 			}
-			if err := send.SendResponse(resp); err != nil {
-				n.log.Error("sending service response", "err", err)
-			}
+			return resp
 		})
-	if err != nil {
-		return fmt.Errorf("creating service %s: %w", ServiceClutch, err)
-	}
-	return nil
 }

@@ -1,13 +1,13 @@
 package node
 
 import (
-	"fmt"
-
 	"github.com/tiiuae/rclgo/pkg/rclgo"
+	"github.com/tiiuae/rclgo/pkg/rclgo/types"
 
 	aether "github.com/aether-lab/aether-bridge/msgs/gen/aether_msgs/msg"
 	geometry "github.com/aether-lab/aether-bridge/msgs/gen/geometry_msgs/msg"
 	std "github.com/aether-lab/aether-bridge/msgs/gen/std_msgs/msg"
+	"github.com/aether-lab/aether-bridge/pkg/bridge"
 )
 
 // Input topic names (remappable with --ros-args -r).
@@ -19,79 +19,56 @@ const (
 	TopicEstop      = "aether/estop"
 )
 
+// createSubscriptions subscribes to the inputs, estop first: the wait loop
+// serves them in this order after each wake-up. Each callback drains its
+// reader (see drain): discrete commands are handed on one by one, streams
+// keep only the newest message of the wake-up (latest wins).
 func (n *Node) createSubscriptions() error {
-	reliable := rclgo.NewDefaultSubscriptionOptions()
-	// Hand tracking is a camera-rate stream: best effort, newest only, so a
-	// slow bridge never works through a backlog of stale hands.
-	sensorQoS := rclgo.NewDefaultSubscriptionOptions()
-	sensorQoS.Qos.Reliability = rclgo.ReliabilityBestEffort
-	sensorQoS.Qos.Depth = 1
-
-	var err error
-	sub := func(topic string, f func() error) {
-		if err == nil {
-			if e := f(); e != nil {
-				err = fmt.Errorf("subscribing to %s: %w", topic, e)
+	estop := std.NewBool()
+	gripper := std.NewFloat64()
+	point := geometry.NewPointStamped()
+	pose := geometry.NewPoseStamped()
+	hand := aether.NewHandState()
+	// Acks name their source as ros2 topic list shows it (under the node's namespace).
+	srcEstop, srcGripper := n.resolved(TopicEstop), n.resolved(TopicGripper)
+	srcTarget, srcPose := n.resolved(TopicTarget), n.resolved(TopicTargetPose)
+	inputs := []struct {
+		topic  string
+		ts     types.MessageTypeSupport
+		qos    *rclgo.SubscriptionOptions
+		onWake func(*rclgo.Subscription)
+	}{
+		{TopicEstop, std.BoolTypeSupport, reliableInput(bridge.DiscreteInputDepth), func(s *rclgo.Subscription) {
+			n.drain(s, estop, func() { n.core.Estop(srcEstop, estop.Data) })
+		}},
+		{TopicGripper, std.Float64TypeSupport, reliableInput(bridge.DiscreteInputDepth), func(s *rclgo.Subscription) {
+			n.drain(s, gripper, func() { n.core.Gripper(srcGripper, gripper.Data) })
+		}},
+		{TopicTarget, geometry.PointStampedTypeSupport, reliableInput(inputLatestDepth), func(s *rclgo.Subscription) {
+			if n.drain(s, point, nil) > 0 {
+				n.core.Target(srcTarget, point.Header.FrameId, point.Point.X, point.Point.Y, point.Point.Z)
 			}
+		}},
+		{TopicTargetPose, geometry.PoseStampedTypeSupport, reliableInput(inputLatestDepth), func(s *rclgo.Subscription) {
+			// Position only: the arm's wrist policy chooses the tool
+			// orientation, so the pose's orientation is not used.
+			if n.drain(s, pose, nil) > 0 {
+				p := pose.Pose.Position
+				n.core.Target(srcPose, pose.Header.FrameId, p.X, p.Y, p.Z)
+			}
+		}},
+		// Hand tracking is a camera-rate stream: best effort, newest only,
+		// so a slow bridge never works through a backlog of stale hands.
+		{TopicHand, aether.HandStateTypeSupport, sensorInput(), func(s *rclgo.Subscription) {
+			if n.drain(s, hand, nil) > 0 {
+				n.hand.Update(handFrame(hand))
+			}
+		}},
+	}
+	for _, in := range inputs {
+		if err := n.subscribe(in.topic, in.ts, in.qos, in.onWake); err != nil {
+			return err
 		}
 	}
-	sub(TopicTarget, func() error {
-		_, e := geometry.NewPointStampedSubscription(n.node, TopicTarget, reliable,
-			func(m *geometry.PointStamped, _ *rclgo.MessageInfo, err error) {
-				if n.takeOK(TopicTarget, err) {
-					n.core.Target(n.resolved(TopicTarget), m.Header.FrameId, m.Point.X, m.Point.Y, m.Point.Z)
-				}
-			})
-		return e
-	})
-	sub(TopicTargetPose, func() error {
-		_, e := geometry.NewPoseStampedSubscription(n.node, TopicTargetPose, reliable,
-			func(m *geometry.PoseStamped, _ *rclgo.MessageInfo, err error) {
-				// Position only: the arm's wrist policy chooses the tool
-				// orientation, so the pose's orientation is not used.
-				if n.takeOK(TopicTargetPose, err) {
-					p := m.Pose.Position
-					n.core.Target(n.resolved(TopicTargetPose), m.Header.FrameId, p.X, p.Y, p.Z)
-				}
-			})
-		return e
-	})
-	sub(TopicHand, func() error {
-		_, e := aether.NewHandStateSubscription(n.node, TopicHand, sensorQoS,
-			func(m *aether.HandState, _ *rclgo.MessageInfo, err error) {
-				if n.takeOK(TopicHand, err) {
-					n.hand.Update(handFrame(m))
-				}
-			})
-		return e
-	})
-	sub(TopicGripper, func() error {
-		_, e := std.NewFloat64Subscription(n.node, TopicGripper, reliable,
-			func(m *std.Float64, _ *rclgo.MessageInfo, err error) {
-				if n.takeOK(TopicGripper, err) {
-					n.core.Gripper(n.resolved(TopicGripper), m.Data)
-				}
-			})
-		return e
-	})
-	sub(TopicEstop, func() error {
-		_, e := std.NewBoolSubscription(n.node, TopicEstop, reliable,
-			func(m *std.Bool, _ *rclgo.MessageInfo, err error) {
-				if n.takeOK(TopicEstop, err) {
-					n.core.Estop(n.resolved(TopicEstop), m.Data)
-				}
-			})
-		return e
-	})
-	return err
-}
-
-// takeOK logs a failed take; rcl reports "take failed" when a wait-set
-// wake-up had no message, which is not worth a log line.
-func (n *Node) takeOK(topic string, err error) bool {
-	if err != nil {
-		n.log.Debug("take failed", "topic", topic, "err", err)
-		return false
-	}
-	return true
+	return nil
 }

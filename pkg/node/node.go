@@ -46,6 +46,7 @@ type Node struct {
 	rctx     *rclgo.Context
 	node     *rclgo.Node
 	pubs     publishers
+	waiting  waitables // what the wait loop serves (waitloop.go)
 	core     *bridge.Core
 	linkSink *bridge.LinkSink // nil in gazebo mode
 	hand     *bridge.HandInput
@@ -149,7 +150,7 @@ func New(opts Options) (n *Node, err error) {
 // Run spins the node until ctx is cancelled; it returns nil then, or the
 // first error that stopped the executor.
 func (n *Node) Run(ctx context.Context) error {
-	err := n.rctx.Spin(ctx)
+	err := n.spin(ctx)
 	if ctx.Err() != nil {
 		return nil
 	}

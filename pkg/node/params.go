@@ -1,10 +1,9 @@
 package node
 
 import (
-	"fmt"
+	"errors"
 	"math"
-
-	"github.com/tiiuae/rclgo/pkg/rclgo"
+	"unsafe"
 
 	rclmsg "github.com/aether-lab/aether-bridge/msgs/gen/rcl_interfaces/msg"
 	rclsrv "github.com/aether-lab/aether-bridge/msgs/gen/rcl_interfaces/srv"
@@ -17,77 +16,64 @@ import (
 // parameter client work on the bridge.
 func (n *Node) serveParameters() error {
 	ps := bridge.NewParamServer(n.params, n.settings, n.applyLive)
-	respond := func(name string, send func() error) {
-		if err := send(); err != nil {
-			n.log.Error("sending parameter service response", "service", name, "err", err)
-		}
-	}
-	var errs []error
-	check := func(name string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("creating service ~/%s: %w", name, err))
-		}
-	}
-	_, err := rclsrv.NewListParametersService(n.node, "~/list_parameters", nil,
-		func(_ *rclgo.ServiceInfo, req *rclsrv.ListParameters_Request, send rclsrv.ListParametersServiceResponseSender) {
-			resp := rclsrv.NewListParameters_Response()
-			resp.Result.Names, resp.Result.Prefixes = ps.List(req.Prefixes, req.Depth)
-			respond("list_parameters", func() error { return send.SendResponse(resp) })
-		})
-	check("list_parameters", err)
-	_, err = rclsrv.NewGetParametersService(n.node, "~/get_parameters", nil,
-		func(_ *rclgo.ServiceInfo, req *rclsrv.GetParameters_Request, send rclsrv.GetParametersServiceResponseSender) {
-			resp := rclsrv.NewGetParameters_Response()
-			for _, v := range ps.Get(req.Names) {
-				resp.Values = append(resp.Values, toMsgValue(v))
-			}
-			respond("get_parameters", func() error { return send.SendResponse(resp) })
-		})
-	check("get_parameters", err)
-	_, err = rclsrv.NewGetParameterTypesService(n.node, "~/get_parameter_types", nil,
-		func(_ *rclgo.ServiceInfo, req *rclsrv.GetParameterTypes_Request, send rclsrv.GetParameterTypesServiceResponseSender) {
-			resp := rclsrv.NewGetParameterTypes_Response()
-			for _, v := range ps.Get(req.Names) {
-				resp.Types = append(resp.Types, uint8(v.Type))
-			}
-			respond("get_parameter_types", func() error { return send.SendResponse(resp) })
-		})
-	check("get_parameter_types", err)
-	_, err = rclsrv.NewDescribeParametersService(n.node, "~/describe_parameters", nil,
-		func(_ *rclgo.ServiceInfo, req *rclsrv.DescribeParameters_Request, send rclsrv.DescribeParametersServiceResponseSender) {
-			resp := rclsrv.NewDescribeParameters_Response()
-			for _, d := range ps.Describe(req.Names) {
-				resp.Descriptors = append(resp.Descriptors, toMsgDescriptor(d))
-			}
-			respond("describe_parameters", func() error { return send.SendResponse(resp) })
-		})
-	check("describe_parameters", err)
-	_, err = rclsrv.NewSetParametersService(n.node, "~/set_parameters", nil,
-		func(_ *rclgo.ServiceInfo, req *rclsrv.SetParameters_Request, send rclsrv.SetParametersServiceResponseSender) {
-			resp := rclsrv.NewSetParameters_Response()
-			rs := ps.Set(fromMsgParams(req.Parameters), false)
-			for _, r := range rs {
-				resp.Results = append(resp.Results, rclmsg.SetParametersResult{Successful: r.OK, Reason: r.Reason})
-			}
-			respond("set_parameters", func() error { return send.SendResponse(resp) })
-			n.publishParameterEvent(nil, changedParameters(req.Parameters, func(i int) bool { return i < len(rs) && rs[i].OK }))
-		})
-	check("set_parameters", err)
-	_, err = rclsrv.NewSetParametersAtomicallyService(n.node, "~/set_parameters_atomically", nil,
-		func(_ *rclgo.ServiceInfo, req *rclsrv.SetParametersAtomically_Request, send rclsrv.SetParametersAtomicallyServiceResponseSender) {
-			resp := rclsrv.NewSetParametersAtomically_Response()
-			rs := ps.Set(fromMsgParams(req.Parameters), true)
-			if len(rs) > 0 {
-				resp.Result = rclmsg.SetParametersResult{Successful: rs[0].OK, Reason: rs[0].Reason}
-			} else {
-				resp.Result.Successful = true
-			}
-			respond("set_parameters_atomically", func() error { return send.SendResponse(resp) })
-			n.publishParameterEvent(nil, changedParameters(req.Parameters, func(int) bool { return resp.Result.Successful }))
-		})
-	check("set_parameters_atomically", err)
-	if len(errs) > 0 {
-		return errs[0]
+	err := errors.Join(
+		serve(n, "~/list_parameters", rclsrv.ListParametersTypeSupport, unsafe.Sizeof(rclsrv.CListParameters_Response{}),
+			func(req *rclsrv.ListParameters_Request) *rclsrv.ListParameters_Response {
+				resp := rclsrv.NewListParameters_Response()
+				resp.Result.Names, resp.Result.Prefixes = ps.List(req.Prefixes, req.Depth)
+				return resp
+			}),
+		serve(n, "~/get_parameters", rclsrv.GetParametersTypeSupport, unsafe.Sizeof(rclsrv.CGetParameters_Response{}),
+			func(req *rclsrv.GetParameters_Request) *rclsrv.GetParameters_Response {
+				resp := rclsrv.NewGetParameters_Response()
+				for _, v := range ps.Get(req.Names) {
+					resp.Values = append(resp.Values, toMsgValue(v))
+				}
+				return resp
+			}),
+		serve(n, "~/get_parameter_types", rclsrv.GetParameterTypesTypeSupport, unsafe.Sizeof(rclsrv.CGetParameterTypes_Response{}),
+			func(req *rclsrv.GetParameterTypes_Request) *rclsrv.GetParameterTypes_Response {
+				resp := rclsrv.NewGetParameterTypes_Response()
+				for _, v := range ps.Get(req.Names) {
+					resp.Types = append(resp.Types, uint8(v.Type))
+				}
+				return resp
+			}),
+		serve(n, "~/describe_parameters", rclsrv.DescribeParametersTypeSupport, unsafe.Sizeof(rclsrv.CDescribeParameters_Response{}),
+			func(req *rclsrv.DescribeParameters_Request) *rclsrv.DescribeParameters_Response {
+				resp := rclsrv.NewDescribeParameters_Response()
+				for _, d := range ps.Describe(req.Names) {
+					resp.Descriptors = append(resp.Descriptors, toMsgDescriptor(d))
+				}
+				return resp
+			}),
+		serve(n, "~/set_parameters", rclsrv.SetParametersTypeSupport, unsafe.Sizeof(rclsrv.CSetParameters_Response{}),
+			func(req *rclsrv.SetParameters_Request) *rclsrv.SetParameters_Response {
+				resp := rclsrv.NewSetParameters_Response()
+				rs := ps.Set(fromMsgParams(req.Parameters), false)
+				for _, r := range rs {
+					resp.Results = append(resp.Results, rclmsg.SetParametersResult{Successful: r.OK, Reason: r.Reason})
+				}
+				// The event goes out before the answer, as rclcpp's parameter service does.
+				n.publishParameterEvent(nil, changedParameters(req.Parameters, func(i int) bool { return i < len(rs) && rs[i].OK }))
+				return resp
+			}),
+		serve(n, "~/set_parameters_atomically", rclsrv.SetParametersAtomicallyTypeSupport,
+			unsafe.Sizeof(rclsrv.CSetParametersAtomically_Response{}),
+			func(req *rclsrv.SetParametersAtomically_Request) *rclsrv.SetParametersAtomically_Response {
+				resp := rclsrv.NewSetParametersAtomically_Response()
+				rs := ps.Set(fromMsgParams(req.Parameters), true)
+				if len(rs) > 0 {
+					resp.Result = rclmsg.SetParametersResult{Successful: rs[0].OK, Reason: rs[0].Reason}
+				} else {
+					resp.Result.Successful = true
+				}
+				n.publishParameterEvent(nil, changedParameters(req.Parameters, func(int) bool { return resp.Result.Successful }))
+				return resp
+			}),
+	)
+	if err != nil {
+		return err
 	}
 	return n.createParameterEvents()
 }

@@ -2,8 +2,7 @@ package node
 
 import (
 	"fmt"
-
-	"github.com/tiiuae/rclgo/pkg/rclgo"
+	"unsafe"
 
 	stdsrv "github.com/aether-lab/aether-bridge/msgs/gen/std_srvs/srv"
 	"github.com/aether-lab/aether-bridge/pkg/bridge"
@@ -53,20 +52,19 @@ func (n *Node) createServices() error {
 	}
 	for _, s := range services {
 		handle := s.handle
-		_, err := stdsrv.NewTriggerService(n.node, s.name, nil,
-			func(_ *rclgo.ServiceInfo, _ *stdsrv.Trigger_Request, send stdsrv.TriggerServiceResponseSender) {
-				ok, msg := handle()
+		err := serve(n, s.name, stdsrv.TriggerTypeSupport, sizeofTriggerResponse,
+			func(*stdsrv.Trigger_Request) *stdsrv.Trigger_Response {
 				resp := stdsrv.NewTrigger_Response()
-				resp.Success, resp.Message = ok, msg
-				if err := send.SendResponse(resp); err != nil {
-					n.log.Error("sending service response", "err", err)
-				}
+				resp.Success, resp.Message = handle()
+				return resp
 			})
 		if err != nil {
-			return fmt.Errorf("creating service %s: %w", s.name, err)
+			return err
 		}
 	}
 	return nil
 }
+
+var sizeofTriggerResponse = unsafe.Sizeof(stdsrv.CTrigger_Response{})
 
 func idString(id protocol.ID) string { return bridge.IDText(id) }

@@ -34,4 +34,7 @@ CGO_ENABLED=0 go test -run '^$' -bench 'BenchmarkTick$' -count 1 ./pkg/controlle
   echo "bench.sh: BenchmarkTick failed" >&2
 profile link ./pkg/link 'BenchmarkLinkRoundTrip/pipelined$'
 
-exec .venv/bin/python bench/run.py "$@"
+.venv/bin/python bench/run.py "$@"
+# The motion-quality phase (issue 11 item 8): fake-clock tool path against the input path, and
+# the controller's CPU idle and with a 30 Hz client; its table goes beside the day's report.
+.venv/bin/python bench/motion_phase.py | tee "bench/results/$(date -u +%F)-motion.md"

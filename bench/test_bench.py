@@ -164,3 +164,18 @@ def test_render_rejects_a_file_that_is_not_raw_results(tmp_path):
     bad.write_text('{"figures": []}')
     with pytest.raises(SystemExit, match="not a raw results file"):
         run.main(["--render", str(bad), "--out-dir", str(tmp_path)])
+
+
+def test_motionq_stream_is_deterministic_and_figures_see_lag():
+    import motionq
+    assert motionq.stream() == motionq.stream()
+    segs = motionq.segments()
+    ticks = []
+    for k in range(int(motionq.DURATION_S * 100)):
+        t = k / 100
+        late, _ = motionq.clean(segs, max(0.0, t - 0.05))  # a tool exactly 50 ms behind the hand
+        ticks.append({"t_ms": t * 1000, "pose": list(late), "joints": [0, 0, 0, 0, 0]})
+    f = motionq.figures(ticks)
+    assert 45 <= f["tool"]["lag_p50_ms"] <= 55
+    assert f["tool"]["rest_jitter_pp"] == 0
+    assert abs(f["tool"]["accel_p95"] - f["input"]["accel_p95"]) < 0.1 * f["input"]["accel_p95"]

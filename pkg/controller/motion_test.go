@@ -31,14 +31,6 @@ func sameJoints(a, b []float64, tol float64) bool {
 	return true
 }
 
-func maxDiff(a, b []float64) float64 {
-	d := 0.0
-	for i := range a {
-		d = max(d, math.Abs(a[i]-b[i]))
-	}
-	return d
-}
-
 func degs(rads []float64) []float64 {
 	out := make([]float64, len(rads))
 	for i, r := range rads {
@@ -64,7 +56,7 @@ func TestMotionReachesTargetAtMaxSpeed(t *testing.T) {
 		h.step(1)
 		ticks++
 		cur := jointsDeg(h.srv.State())
-		if d := maxDiff(prev, cur); d > perTick {
+		if d := maxAbsDiff(prev, cur); d > perTick {
 			t.Fatalf("tick %d: a joint moved %.3f°, more than %.3f° per tick", ticks, d, perTick)
 		}
 		prev = cur
@@ -125,7 +117,7 @@ func TestWatchdogHoldParkRelease(t *testing.T) {
 	for h.srv.State().Watchdog == protocol.WatchdogParking {
 		h.step(1)
 		cur := jointsDeg(h.srv.State())
-		if d := maxDiff(prev, cur); d > perTick {
+		if d := maxAbsDiff(prev, cur); d > perTick {
 			t.Fatalf("parking moved a joint %.3f° in a tick, faster than park_speed_deg_s", d)
 		}
 		prev = cur

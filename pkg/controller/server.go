@@ -462,25 +462,6 @@ func (s *Server) broadcast(st *protocol.State) {
 	}
 }
 
-// broadcastTick offers the state of the servo tick at now to every
-// subscriber that asked for a rate (subscribe rate_hz) and is due one: at
-// the first tick at least its period after the last one it was offered.
-// sent says broadcast already offered this state to everyone.
-func (s *Server) broadcastTick(st *protocol.State, now time.Time, sent bool) {
-	s.subsMu.Lock()
-	defer s.subsMu.Unlock()
-	for c := range s.subs {
-		every := time.Duration(c.tickEvery.Load())
-		if every == 0 || !c.lastTickAt.IsZero() && now.Sub(c.lastTickAt) < every-s.cfg.tickPeriod()/2 {
-			continue // half a tick early counts: tick times jitter
-		}
-		if !sent {
-			c.pushEvent(st)
-		}
-		c.lastTickAt = now
-	}
-}
-
 // errTooManyFiles is the accept error worth retrying after a pause.
 var errTooManyFiles error = syscall.EMFILE
 

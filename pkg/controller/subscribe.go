@@ -3,6 +3,8 @@ package controller
 import (
 	"fmt"
 	"time"
+
+	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
 // subscribeRate sets the rate of tick states a subscribe asked for (nil:
@@ -21,4 +23,23 @@ func (c *session) subscribeRate(rateHz *float64) string {
 	}
 	c.tickEvery.Store(int64(every))
 	return fmt.Sprintf("Subscribed: a state at the first servo tick %v after the last (ticks every %v) while the arm moves", every.Round(time.Microsecond), tick)
+}
+
+// broadcastTick offers the state of the servo tick at now to every
+// subscriber that asked for a rate (subscribe rate_hz) and is due one: at
+// the first tick at least its period after the last one it was offered.
+// sent says broadcast already offered this state to everyone.
+func (s *Server) broadcastTick(st *protocol.State, now time.Time, sent bool) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	for c := range s.subs {
+		every := time.Duration(c.tickEvery.Load())
+		if every == 0 || !c.lastTickAt.IsZero() && now.Sub(c.lastTickAt) < every-s.cfg.tickPeriod()/2 {
+			continue // half a tick early counts: tick times jitter
+		}
+		if !sent {
+			c.pushEvent(st)
+		}
+		c.lastTickAt = now
+	}
 }

@@ -110,7 +110,7 @@ func (m *motion) step(dt float64) {
 		}
 		nv, nphiV, nrollV = np.sub(tr.p).scale(1/dt), (nphi-tr.phi)/dt, (nroll-tr.roll)/dt
 	}
-	if np == goal && math.Abs(nphi-goalPhi) > 1e-9 && maxStepRad(q, m.cur) < 1e-7 {
+	if np == goal && math.Abs(nphi-goalPhi) > 1e-9 && maxAbsDiff(q, m.cur) < 1e-7 {
 		// At the goal point, but the pitch cannot turn on towards the
 		// target's there (the pitches the joints allow are split by a
 		// limit): finish in joint space.
@@ -346,8 +346,8 @@ func round3(v float64) float64 {
 	return v
 }
 
-// maxStepRad is the largest joint change from a to b, rad.
-func maxStepRad(a, b []float64) float64 {
+// maxAbsDiff is the largest |a[i]-b[i]| (joint change from a to b).
+func maxAbsDiff(a, b []float64) float64 {
 	d := 0.0
 	for i := range a {
 		d = max(d, math.Abs(a[i]-b[i]))

@@ -116,7 +116,7 @@ func TestMoveIsStraightAndWithinLimits(t *testing.T) {
 			shortenedBefore = shortened
 			prev, prevV = p, v
 		}
-		if !slicesNear(m.cur, q, 0) {
+		if !sameJoints(m.cur, q, 0) {
 			t.Fatalf("move %d ended at %v, want exactly %v", move, m.cur, q)
 		}
 	}
@@ -268,13 +268,4 @@ func distToSegment(p, a, b vec) float64 {
 
 func nearBox(b ik.Box, p ik.Point, tol float64) bool {
 	return p.X >= b.Min.X-tol && p.X <= b.Max.X+tol && p.Y >= b.Min.Y-tol && p.Y <= b.Max.Y+tol && p.Z >= b.Min.Z-tol && p.Z <= b.Max.Z+tol
-}
-
-func slicesNear(a, b []float64, tol float64) bool {
-	for i := range a {
-		if math.Abs(a[i]-b[i]) > tol {
-			return false
-		}
-	}
-	return len(a) == len(b)
 }

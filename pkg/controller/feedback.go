@@ -11,6 +11,43 @@ import (
 // limp, reports measured joints, and holds the arm when a servo raises an
 // error flag until the lease holder switches torque on again.
 
+// recoverEvery rate-limits fault recovery, so a REBOOT of a servo that
+// overheated is not hammered by a client retrying in a loop.
+const recoverEvery = 2 * time.Second
+
+// applyTorque switches torque off (limp: the commanded pose follows the
+// measured one) or on (after recovering a fault, holding the measured pose).
+func (m *motion) applyTorque(o *op, now time.Time) protocol.Response {
+	if !o.on {
+		m.halt()
+		if !m.releaseServos() {
+			return protocol.Fail(o.id, protocol.CodeInternal, "torque off failed (%s): the servos may still hold", m.writeErr)
+		}
+		m.released = true
+		m.setWatchdog(now, protocol.WatchdogOff, "torque off requested")
+		return protocol.OK(o.id, "Torque off: the arm is limp; the state shows the measured angles")
+	}
+	if m.fault != "" {
+		if since := now.Sub(m.lastRecover); !m.lastRecover.IsZero() && since < recoverEvery {
+			return protocol.Fail(o.id, protocol.CodeServoFault, "recovery was tried %v ago: try again in %v (%s)",
+				since.Round(time.Millisecond), (recoverEvery - since).Round(time.Millisecond), m.fault)
+		}
+		m.lastRecover = now
+		if err := m.s.fb.Recover(); err != nil {
+			return protocol.Fail(o.id, protocol.CodeServoFault, "recovery failed: %v", err)
+		}
+		if f := m.s.fb.Measured().Fault; f != nil {
+			m.fault = f.Error()
+			return protocol.Fail(o.id, protocol.CodeServoFault, "still faulted after recovery: %v", f)
+		}
+		m.log.Info("servo fault cleared: torque on at the measured pose")
+		m.fault = ""
+	}
+	m.seedFromMeasured()
+	m.engage(now, m.maxVel)
+	return protocol.OK(o.id, "Torque on: holding the measured pose")
+}
+
 // seedFromMeasured makes the commanded pose the measured one, so the next
 // write (which turns torque on) holds the arm where it is: power-on,
 // torque on and recovery never move it.

@@ -20,6 +20,7 @@ const (
 	opServoList               // report the servos' pulses and calibrations
 	opResume                  // hello with resume: give the lease back to a client reconnecting
 	opBarrier                 // answered once everything due before it was handled (tests)
+	opTorque                  // switch bus-servo torque on (recovering a fault) or off
 )
 
 // String names the request type of k, for messages.
@@ -31,6 +32,8 @@ func (k opKind) String() string {
 		return "home"
 	case opReset:
 		return "reset"
+	case opTorque:
+		return "torque"
 	}
 	return "request"
 }
@@ -43,6 +46,7 @@ type op struct {
 	id      protocol.ID
 	joints  []float64 // opCommand: target, rad, model frame; nil keeps the current target (a gripper change)
 	gripper *float64  // opCommand: nil keeps the current gripper target
+	on      bool      // opTorque: true holds, false goes limp
 	recvAt  time.Time // when the line was read (Clock)
 	ttl     time.Duration
 	res     *result    // answered by the motion loop; nil for opLeave
@@ -88,7 +92,8 @@ type motion struct {
 	writeErr          string      // last servo write error logged, "" when healthy
 	raw               map[int]int // calibrating: channel → raw pulse µs; nil otherwise
 	publishedAnything bool
-	fault             string // servo fault holding the arm (feedback backends), "" none
+	fault             string    // servo fault holding the arm (feedback backends), "" none
+	lastRecover       time.Time // last torque-on recovery attempt
 }
 
 // eventKey holds the state fields whose change is pushed at once.
@@ -258,6 +263,8 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		m.log.Info("control lease taken", "client", o.sess.describe())
 	}
 	switch o.kind {
+	case opTorque:
+		return m.applyTorque(o, now)
 	case opServo:
 		return m.applyPulse(o, now)
 	case opCommand:

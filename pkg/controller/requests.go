@@ -35,6 +35,8 @@ func (c *session) motionRequest(req *protocol.Request, now time.Time) bool {
 		}
 	case protocol.TypeHome:
 		o.kind = opHome
+	case protocol.TypeTorque:
+		o.kind, o.on = opTorque, *req.On
 	default:
 		o.kind = opReset
 	}
@@ -73,6 +75,9 @@ func ikFailure(id protocol.ID, err error) protocol.Response {
 func fingerprint(req *protocol.Request) string {
 	var b strings.Builder
 	b.WriteString(string(req.Type))
+	if req.On != nil {
+		b.WriteString(strconv.FormatBool(*req.On))
+	}
 	for _, v := range []*float64{req.X, req.Y, req.Z} {
 		b.WriteByte(' ')
 		if v != nil {

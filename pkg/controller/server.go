@@ -32,6 +32,10 @@ import (
 // Version is the controller's software version, sent in the hello reply.
 const Version = "0.1.0"
 
+// CapabilityTorque is in the hello reply's capabilities when the servos
+// report their position and take the torque request (docs/protocol.md §15).
+const CapabilityTorque = "torque"
+
 // ServerName is the hello reply's server.name.
 const ServerName = "aether_controller " + Version
 
@@ -194,6 +198,9 @@ func (s *Server) capabilities() []string {
 	caps := append([]string(nil), Capabilities...)
 	if s.pulses != nil {
 		caps = append(caps, CapabilityServo)
+	}
+	if s.fb != nil {
+		caps = append(caps, CapabilityTorque)
 	}
 	return caps
 }

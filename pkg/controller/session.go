@@ -251,6 +251,12 @@ func (c *session) handle(line []byte, now time.Time) bool {
 		st := c.s.state()
 		c.pushEvent(&st)
 		return true
+	case protocol.TypeTorque:
+		if c.s.fb == nil {
+			return c.reply(protocol.Fail(req.ID, protocol.CodeInvalidCommand,
+				"torque needs servos that report their position (--backend feetech or dynamixel); these servos go limp through the watchdog instead"))
+		}
+		return c.motionRequest(&req, now)
 	case protocol.TypeStop:
 		var by *session // a monitor's stop is not its to reset (docs/protocol.md §8)
 		if c.role != protocol.RoleMonitor {

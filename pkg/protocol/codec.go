@@ -124,7 +124,19 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		req.Resume = string(b) == "true"
 	}
 
+	if b, ok := present(raw, "on"); ok {
+		var on bool
+		if json.Unmarshal(b, &on) != nil {
+			return req, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "on" must be true or false, got %s`, jsonKind(b))}
+		}
+		req.On = &on
+	}
+
 	switch req.Type {
+	case TypeTorque:
+		if req.On == nil {
+			return req, &Error{Code: CodeMissingField, Message: `missing field "on": send {"type":"torque","on":false} to make the arm limp, "on":true to hold it again`}
+		}
 	case TypeCommand:
 		var missing []string
 		for _, f := range []struct {

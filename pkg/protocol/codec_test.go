@@ -66,7 +66,7 @@ func TestDecodeRequestMessages(t *testing.T) {
 	for _, tc := range []struct{ line, want string }{
 		{`{"type":"command","x":1,"y":2}`, `missing field "z": a command needs x, y and z in millimetres (or none of them, with "gripper", to change only the gripper)`},
 		{`{"type":"command","y":2}`, `missing fields "x", "z": a command needs x, y and z in millimetres (or none of them, with "gripper", to change only the gripper)`},
-		{`{"type":"dance"}`, `unknown type "dance": use one of command, hello, ping, stop, home, reset, status, subscribe`},
+		{`{"type":"dance"}`, `unknown type "dance": use one of command, hello, ping, stop, home, reset, status, subscribe, torque`},
 		{`{"type":"command","x":true,"y":2,"z":3}`, `field "x" must be a number of millimetres, got a boolean`},
 		{`{"type":"ping","id":[1]}`, `field "id" must be a JSON string or integer, e.g. "id":7 or "id":"abc"`},
 		{`[]`, `a request must be a JSON object like {"type":"ping"}, got an array`},

@@ -38,6 +38,7 @@ const (
 	TypeReset     Type = "reset"     // clear a latched stop without moving
 	TypeStatus    Type = "status"    // ask for the current State
 	TypeSubscribe Type = "subscribe" // ask for pushed TypeEvent state updates
+	TypeTorque    Type = "torque"    // switch bus-servo torque on (hold; recovers a fault) or off (limp)
 )
 
 // Reply-only types. Replies to hello and status reuse TypeHello and TypeStatus.
@@ -47,7 +48,7 @@ const (
 )
 
 // requestTypes lists the valid request types in the order error messages name them.
-var requestTypes = []Type{TypeCommand, TypeHello, TypePing, TypeStop, TypeHome, TypeReset, TypeStatus, TypeSubscribe}
+var requestTypes = []Type{TypeCommand, TypeHello, TypePing, TypeStop, TypeHome, TypeReset, TypeStatus, TypeSubscribe, TypeTorque}
 
 // Valid reports whether t is one of the request types.
 func (t Type) Valid() bool {
@@ -229,6 +230,7 @@ type Request struct {
 	Token   string   `json:"token,omitempty"`   // shared secret when the server requires one (hello)
 	Resume  bool     `json:"resume,omitempty"`  // the client held the control lease on its previous connection: take it back (hello)
 	RateHz  *float64 `json:"rate_hz,omitempty"` // states per second while the arm moves, at most one per servo tick; nil = on change only (subscribe)
+	On      *bool    `json:"on,omitempty"`      // true: torque on (hold), false: limp (torque)
 }
 
 // MaxRateHz bounds a subscribe's rate_hz; servers cap it further at their

@@ -21,55 +21,6 @@ import (
 
 var so101IDs = []byte{1, 2, 3, 4, 5, 6}
 
-// controllerProc is a running controller binary.
-type controllerProc struct {
-	cmd    *exec.Cmd
-	addr   string
-	stderr *testutil.SyncBuffer
-	exited chan error
-}
-
-// startController runs the binary with args; it fails the test unless the
-// controller prints "listening on ADDR".
-func startController(t *testing.T, bin string, args ...string) *controllerProc {
-	t.Helper()
-	p := &controllerProc{cmd: exec.Command(bin, args...), stderr: &testutil.SyncBuffer{}, exited: make(chan error, 1)}
-	p.cmd.Stderr = p.stderr
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrCh := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				addrCh <- addr
-			}
-		}
-		io.Copy(io.Discard, stdout)
-		p.exited <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("controller stderr:\n%s", p.stderr.String())
-		}
-	})
-	select {
-	case p.addr = <-addrCh:
-	case err := <-p.exited:
-		t.Fatalf("controller exited before listening: %v\n%s", err, p.stderr.String())
-	case <-time.After(waitFor):
-		t.Fatal(`no "listening on ADDR" line on stdout`)
-	}
-	return p
-}
-
 // client is a line-oriented protocol client.
 type client struct {
 	t    *testing.T
@@ -125,7 +76,6 @@ var busMakes = []struct {
 // reports the measured pose, leaves the arm limp, and its first goal is the
 // measured pose (one tick of motion at most), never zero or park.
 func TestBinaryBusSafeStartAndMeasuredState(t *testing.T) {
-	bin := buildBinary(t)
 	for _, mk := range busMakes {
 		t.Run(mk.backend, func(t *testing.T) {
 			pos := []int{ticksForDeg(45), 2047, 2047, ticksForDeg(-30), 2047, 2500}
@@ -134,7 +84,7 @@ func TestBinaryBusSafeStartAndMeasuredState(t *testing.T) {
 				t.Skip(err)
 			}
 			t.Cleanup(func() { fb.Close() }) // after the controller is killed
-			p := startController(t, bin, "--listen", "127.0.0.1:0", "--arm", "../../config/so101.yaml",
+			p := startBinary(t, "--listen", "127.0.0.1:0", "--arm", "../../config/so101.yaml",
 				"--backend", mk.backend, "--serial-port", fb.Path())
 			c := dial(t, p.addr)
 			st := c.state()

@@ -46,6 +46,7 @@ type options struct {
 	listen       string
 	http         string
 	armFile      string
+	leRobotCal   string
 	backend      string
 	i2cBus       string
 	i2cAddr      i2cAddr
@@ -90,6 +91,7 @@ Flags:
 	fs.StringVar(&o.tlsKey, "tls-key", "", "private key `file` (PEM) of --tls-cert")
 	fs.BoolVar(&o.insecure, "insecure-no-token", false, "allow --http on a non-loopback address without --token-file: anyone on the network who can open the page can move the arm")
 	fs.StringVar(&o.armFile, "arm", "", "arm `file` (YAML: kinematics, servos, motion; see config/arm.yaml); empty = the built-in arm")
+	fs.StringVar(&o.leRobotCal, "lerobot-calibration", "", "LeRobot calibration `file` (JSON from lerobot-calibrate) replacing the bus-servo calibrations of --arm (e.g. config/so101.yaml); empty = the arm file's")
 	fs.StringVar(&o.backend, "backend", "sim", "servo `backend`: sim (virtual servos, no hardware), pca9685 (I²C PWM board), serial (Pololu Maestro), feetech (STS bus servos, e.g. SO-101) or dynamixel (Protocol 2.0 bus servos)")
 	fs.StringVar(&o.i2cBus, "i2c-bus", "", "I²C `bus` for pca9685, e.g. 1 or /dev/i2c-1; empty = the first bus")
 	o.i2cAddr = i2cAddr(pca9685.DefaultAddr)
@@ -147,6 +149,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.armFile != "" {
 		if arm, err = armfile.Load(o.armFile); err != nil {
 			return err
+		}
+	}
+	if o.leRobotCal != "" {
+		if arm, err = armfile.LoadLeRobot(o.leRobotCal, arm); err != nil {
+			return fmt.Errorf("--lerobot-calibration: %w", err)
 		}
 	}
 	token, err := readToken(o.tokenFile)

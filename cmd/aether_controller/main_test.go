@@ -210,6 +210,8 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"--http-allow-host", "http://pi.lab"}, "not a host name: use the name the browser shows"},
 		{[]string{"--http-allow-host", "*.lab"}, "not a host name"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--lerobot-calibration", filepath.Join(dir, "none.json")}, "--lerobot-calibration: LeRobot calibration: open"},
+		{[]string{"--arm", "../../config/so101.yaml", "--lerobot-calibration", badArm}, "not a LeRobot calibration"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

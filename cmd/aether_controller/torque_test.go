@@ -61,13 +61,12 @@ func (c *client) wantDoc(req string) {
 // holds where the hand left it; an overload holds the arm with
 // servo_fault until torque on recovers it, at most once per 2 s.
 func TestBinaryBusTorqueAndFault(t *testing.T) {
-	bin := buildBinary(t)
 	fb, err := bustest.New(bustest.Feetech, so101IDs, []int{2047, 2047, 2047, 2047, 2047, 2047})
 	if err != nil {
 		t.Skip(err)
 	}
 	t.Cleanup(func() { fb.Close() })
-	p := startController(t, bin, "--listen", "127.0.0.1:0", "--arm", "../../config/so101.yaml",
+	p := startBinary(t, "--listen", "127.0.0.1:0", "--arm", "../../config/so101.yaml",
 		"--backend", "feetech", "--serial-port", fb.Path())
 	c := dial(t, p.addr)
 	hello := c.do(`{"type":"hello","version":1,"client":"lab"}`)
@@ -133,7 +132,6 @@ func TestBinaryBusTorqueAndFault(t *testing.T) {
 
 // Without bus servos the torque request is refused with what to use.
 func TestBinaryTorqueNeedsBusServos(t *testing.T) {
-	bin := buildBinary(t)
-	p := startController(t, bin, "--listen", "127.0.0.1:0", "--backend", "sim")
+	p := startBinary(t, "--listen", "127.0.0.1:0", "--backend", "sim")
 	dial(t, p.addr).wantDoc(`{"type":"torque","id":33,"on":false}`)
 }

@@ -34,6 +34,11 @@ CGO_ENABLED=0 go test -run '^$' -bench 'BenchmarkTick$' -count 1 ./pkg/controlle
   echo "bench.sh: BenchmarkTick failed" >&2
 profile link ./pkg/link 'BenchmarkLinkRoundTrip/pipelined$'
 
+# Bus-servo cycle (issue 14): one six-servo SYNC WRITE + SYNC READ over the fake bus (a pty),
+# beside the wire-time floor of the same bytes at 1 Mbit/s (bytes x 10 bits / baud), and the ratio.
+CGO_ENABLED=0 go test -run '^$' -bench 'BenchmarkBusCycle' -benchtime 3s -count 1 ./pkg/servo/bus |
+  tee "bench/results/$(date -u +%F)-bus.txt" || echo "bench.sh: BenchmarkBusCycle failed" >&2
+
 .venv/bin/python bench/run.py "$@"
 # The motion-quality phase (issue 11 item 8): fake-clock tool path against the input path, and
 # the controller's CPU idle and with a 30 Hz client; its table goes beside the day's report.

@@ -44,7 +44,7 @@ type family struct {
 
 var families = []family{{"feetech", bustest.Feetech, feetech.Family{}}, {"dynamixel", bustest.Dynamixel, dynamixel.Family{}}}
 
-func startBus(t *testing.T, f family, pos []int) *bustest.Bus {
+func startBus(t testing.TB, f family, pos []int) *bustest.Bus {
 	t.Helper()
 	fb, err := bustest.New(f.make, ids, pos)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/clock"
 	"github.com/aether-lab/aether-bridge/pkg/ik"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
@@ -45,6 +46,8 @@ type GazeboConfig struct {
 	// MinDuration is the shortest trajectory, so tiny moves are not
 	// commanded as jumps. 0 means 100 ms.
 	MinDuration time.Duration
+	// Clock tells when a trajectory has ended. Nil means the real clock.
+	Clock clock.Clock
 }
 
 // Gazebo defaults, the one place they are written (the parameters use them too).
@@ -66,6 +69,9 @@ func (c *GazeboConfig) setDefaults() {
 	}
 	if c.MinDuration == 0 {
 		c.MinDuration = 100 * time.Millisecond
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Real()
 	}
 }
 
@@ -92,9 +98,14 @@ type GazeboSink struct {
 	publish func(Trajectory) error
 	ev      Events // set by Start
 
-	mu      sync.Mutex
-	n       uint64
-	joints  []float64 // last commanded joints, model frame, rad
+	mu     sync.Mutex
+	n      uint64
+	joints []float64 // last commanded joints, model frame, rad
+	until  time.Time // when the last trajectory ends: until then the arm may lag behind joints
+	// halted: a stop cut the last move short, behind (at the move's pace)
+	// before it would have ended; the arm stands there, not at joints.
+	halted  bool
+	behind  time.Duration
 	gripper float64
 	stopped bool // ~/stop or estop latched: no motion until a reset, as on the controller
 }
@@ -105,7 +116,7 @@ func NewGazeboSink(cfg GazeboConfig, publish func(Trajectory) error) (*GazeboSin
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &GazeboSink{cfg: cfg, publish: publish, joints: cfg.Arm.HomePose()}, nil
+	return &GazeboSink{cfg: cfg, publish: publish, joints: cfg.Arm.HomePose()}, nil // the simulated arm spawns at home
 }
 
 // Start records where outcomes go; Gazebo is always "connected".
@@ -130,11 +141,11 @@ func (g *GazeboSink) SetTarget(t Target) (protocol.ID, error) {
 // home and reset.
 func (g *GazeboSink) Send(c Command) (protocol.ID, error) {
 	g.mu.Lock()
-	grip, joints := g.gripper, append([]float64(nil), g.joints...)
+	grip := g.gripper
 	g.mu.Unlock()
 	switch c.Kind {
 	case CommandGripper:
-		return g.move(nil, joints, c.Gripper)
+		return g.move(nil, nil, c.Gripper)
 	case CommandHome:
 		return g.move(nil, g.cfg.Arm.HomePose(), grip)
 	case CommandReset:
@@ -157,8 +168,12 @@ func (g *GazeboSink) Send(c Command) (protocol.ID, error) {
 // hold where it is, and latches: every motion, home included, is refused
 // until a reset (an /aether/estop release), as on the controller.
 func (g *GazeboSink) Stop() protocol.ID {
+	now := g.cfg.Clock.Now()
 	g.mu.Lock()
 	g.stopped = true
+	if !g.halted && now.Before(g.until) {
+		g.halted, g.behind = true, g.until.Sub(now)
+	}
 	g.mu.Unlock()
 	id := g.nextID()
 	err := g.publish(Trajectory{JointNames: g.jointNames()})
@@ -184,7 +199,13 @@ func (g *GazeboSink) jointNames() []string {
 	return names
 }
 
-// move publishes a trajectory to p (solved by IK) or to the joints q.
+// errHaltedGripper refuses a gripper change after a stop cut a move short:
+// a trajectory must carry every joint, and the ones last sent would finish
+// the interrupted move.
+var errHaltedGripper = &ackError{code: protocol.CodeMissingField, msg: "gazebo mode: a stop halted the arm mid-move where the bridge cannot see it, and a gripper change must resend every joint: send a target or home before changing the gripper"}
+
+// move publishes a trajectory to p (solved by IK), to the joints q, or,
+// both nil, to the joints last sent (a gripper change).
 func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.ID, error) {
 	if p != nil {
 		sol, err := g.cfg.Arm.IK(*p, ik.Options{})
@@ -193,23 +214,27 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 		}
 		q = sol.Joints
 	}
-	ext, err := g.cfg.Arm.ToExternal(q)
-	if err != nil {
-		return "", err
-	}
+	now := g.cfg.Clock.Now()
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()
 		return "", &ackError{code: protocol.CodeEstop, msg: "stop latched in gazebo mode: release it with a reset (publish false on aether/estop) before moving again"}
 	}
-	var largest float64
-	for i := range q {
-		largest = max(largest, math.Abs(q[i]-g.joints[i]))
+	if q == nil {
+		if g.halted {
+			g.mu.Unlock()
+			return "", errHaltedGripper
+		}
+		q = append([]float64(nil), g.joints...)
 	}
-	g.joints = append(g.joints[:0], q...)
+	ext, err := g.cfg.Arm.ToExternal(q)
+	if err != nil {
+		g.mu.Unlock()
+		return "", err
+	}
+	d := g.plan(q, now)
 	g.gripper = gripper
 	g.mu.Unlock()
-	d := max(time.Duration(largest/g.cfg.MaxJointSpeed*float64(time.Second)), g.cfg.MinDuration)
 	positions := ext
 	if g.cfg.GripperJoint != "" {
 		positions = append(positions, g.cfg.GripperOpen+gripper*(g.cfg.GripperClosed-g.cfg.GripperOpen))
@@ -221,6 +246,26 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 		g.ev.Telemetry(g.state(q, gripper))
 	}
 	return id, nil
+}
+
+// plan records a move to q starting at now and returns its duration: the
+// longest joint travel from the joints last sent over MaxJointSpeed, plus
+// the time the arm may still lag behind them (a running move's rest, or
+// what a stopped one had left), so no move is faster for starting before
+// the last one ended. g.mu must be held.
+func (g *GazeboSink) plan(q []float64, now time.Time) time.Duration {
+	lag := max(g.until.Sub(now), 0)
+	if g.halted {
+		lag = g.behind
+	}
+	var largest float64
+	for i := range q {
+		largest = max(largest, math.Abs(q[i]-g.joints[i]))
+	}
+	d := max(time.Duration(largest/g.cfg.MaxJointSpeed*float64(time.Second))+lag, g.cfg.MinDuration)
+	g.joints = append(g.joints[:0], q...)
+	g.until, g.halted, g.behind = now.Add(d), false, 0
+	return d
 }
 
 // state is the commanded arm as a controller would report it: degrees in

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/pkg/clock"
 	"github.com/aether-lab/aether-bridge/pkg/ik"
 )
 
@@ -135,5 +136,59 @@ func TestGazeboStopLatchesUntilReset(t *testing.T) {
 	_, _ = r.core.Home("~/home")
 	if a := r.log.last(t); a.OK || len(r.trajs) != n {
 		t.Fatalf("home while latched = %+v (%d trajectories), want it refused", a, len(r.trajs)-n)
+	}
+}
+
+// A stop cuts a long move short where the bridge cannot see the arm. A
+// gripper change after the reset would resend the joints last sent and so
+// finish the interrupted move: it is refused, and nothing is published.
+// No later trajectory is faster for starting before the last one ended.
+func TestGazeboGripperAfterAStopMidMoveDoesNotFinishTheMove(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1000, 0))
+	r := newGazeboRig(t, GazeboConfig{GripperJoint: "g", Clock: clk})
+	m := ik.DefaultModel()
+	home, _ := m.FK(m.HomePose())
+	far := ik.Point{X: home.X, Y: home.Y + 150, Z: home.Z} // mm, a long base swing
+	r.core.Target("/aether/target", "", far.X/1000, far.Y/1000, far.Z/1000)
+	if len(r.trajs) != 1 {
+		t.Fatalf("target not sent: %+v", r.log.acks)
+	}
+	long := r.trajs[0].Duration
+	if long < 300*time.Millisecond {
+		t.Fatalf("a 150 mm swing takes %v, want a long move for this test", long)
+	}
+
+	// A gripper change while the move runs keeps its pace.
+	clk.Advance(long / 4)
+	r.core.Gripper("/aether/gripper", 1)
+	if got := r.trajs[len(r.trajs)-1].Duration; got < long*3/4 {
+		t.Fatalf("gripper change mid-move: %v to finish the move, want at least the %v it had left", got, long*3/4)
+	}
+
+	clk.Advance(long / 4) // halfway
+	r.core.Stop("~/stop")
+	r.core.Estop("/aether/estop", false) // reset
+	n := len(r.trajs)
+	r.core.Gripper("/aether/gripper", 0)
+	if len(r.trajs) != n {
+		t.Fatalf("gripper change after a stop mid-move published %+v: the arm would finish the stopped move", r.trajs[n:])
+	}
+	if a := r.log.last(t); a.OK || a.Code != "missing_field" || !strings.Contains(a.Message, "send a target or home") {
+		t.Fatalf("gripper ack after a stop mid-move = %+v, want it refused saying what to send", a)
+	}
+
+	// Home from wherever the arm halted: no faster than the way back from
+	// the far target would allow.
+	clk.Advance(time.Minute)
+	if _, err := r.core.Home("~/home"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.trajs[len(r.trajs)-1].Duration; got < long {
+		t.Fatalf("home after the stop takes %v, want at least %v (the arm may be anywhere on the way)", got, long)
+	}
+	clk.Advance(time.Minute) // home reached: the gripper may change again
+	r.core.Gripper("/aether/gripper", 0)
+	if a := r.log.last(t); !a.OK {
+		t.Fatalf("gripper change at rest after home = %+v", a)
 	}
 }

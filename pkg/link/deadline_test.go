@@ -93,6 +93,46 @@ func TestLegacyGripperChangeUsesTheLastPositionSent(t *testing.T) {
 	}
 }
 
+// What a seed server was sent before a reconnect or a stop says nothing of
+// where its arm is now (it may have restarted, or halted): a gripper change
+// then needs a new target first, and never replays the old position.
+func TestLegacyGripperChangeForgetsThePositionOnReconnectAndStop(t *testing.T) {
+	leakCheck(t)
+	srv := startServer(t, "127.0.0.1:0", fakectl.ModeSeed, "")
+	var rec recorder
+	l := newLink(t, rec.config(srv.Addr()))
+	waitState(t, l, link.StateLegacy)
+	g := protocol.Gripper(1)
+	gripperOnly := func() protocol.Request { return protocol.Request{Type: protocol.TypeCommand, Gripper: &g} }
+
+	if res := rec.one(t, l.SetTarget(link.Target{X: 120, Y: 35.5, Z: 210})); !res.OK() {
+		t.Fatalf("target: %+v", res)
+	}
+	l.Reconnect()
+	waitFor(t, 5*time.Second, "a new legacy connection", func() bool { return srv.Accepted() >= 2 && l.Metrics().State == link.StateLegacy })
+	if res := rec.one(t, mustSend(t, l, gripperOnly())); !errors.Is(res.Err, link.ErrNeedsPosition) {
+		t.Fatalf("gripper change after a reconnect: %+v, want ErrNeedsPosition", res)
+	}
+
+	if res := rec.one(t, l.SetTarget(link.Target{X: 150, Y: 0, Z: 200})); !res.OK() {
+		t.Fatalf("target: %+v", res)
+	}
+	rec.one(t, l.Stop()) // the seed server refuses it; one that knows stop halts short of the target
+	if res := rec.one(t, mustSend(t, l, gripperOnly())); !errors.Is(res.Err, link.ErrNeedsPosition) {
+		t.Fatalf("gripper change after a stop: %+v, want ErrNeedsPosition", res)
+	}
+
+	var raws []string
+	for _, e := range srv.Executions() {
+		raws = append(raws, e.Raw)
+	}
+	want := `{"type":"command","x":120,"y":35.5,"z":210,"gripper":"open"}` + "\n" +
+		`{"type":"command","x":150,"y":0,"z":200,"gripper":"open"}`
+	if got := strings.Join(raws, "\n"); got != want {
+		t.Fatalf("seed server executed\n%s\nwant only the two targets\n%s", got, want)
+	}
+}
+
 // A link that held the control lease resumes it after a reconnect, so the
 // controller never parks its idle arm; it sends no motion to get it back.
 func TestControlResumesAfterAReconnect(t *testing.T) {

@@ -50,6 +50,8 @@
 // the lab's seed protocol on that connection: no hello, ping or ids,
 // "gripper":"open"/"close", one request in flight, replies matched by order.
 // A seed server needs x, y, z and gripper in every command: what a command
-// lacks is filled in from what the link last sent to that server (a
-// gripper change before any target is ErrNeedsPosition).
+// lacks is filled in from what the link last sent on that connection since
+// the last stop, home or reset (a gripper change before a target is
+// ErrNeedsPosition: after a reconnect the server may have restarted with
+// its arm elsewhere).
 package link

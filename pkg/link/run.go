@@ -110,12 +110,14 @@ func (l *Link) connect() (established bool, err error) {
 		c.Close()
 		return false, err
 	}
+	// A new connection may be a restarted server, its arm anywhere: what
+	// the last one was sent says nothing of where this arm is.
+	l.mu.Lock()
+	l.legacy = legacyMemory{}
+	l.mu.Unlock()
 	if legacy {
 		l.setState(StateLegacy, "seed-protocol server at "+c.RemoteAddr().String())
 	} else {
-		l.mu.Lock()
-		l.legacy = legacyMemory{} // another kind of server: what a seed server was sent no longer applies
-		l.mu.Unlock()
 		l.setState(StateConnected, "hello answered by "+c.RemoteAddr().String())
 	}
 	err = l.runInner(c, legacy)

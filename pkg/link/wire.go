@@ -126,18 +126,24 @@ func (l *Link) wireRequest(e *entry, now time.Time) protocol.Request {
 	return req
 }
 
-// legacyMemory is what the link last sent to a seed-protocol server,
-// which needs x, y, z and gripper in every command.
+// legacyMemory is what the link last sent to a seed-protocol server on
+// the current connection, which needs x, y, z and gripper in every command.
 type legacyMemory struct {
-	pos     *[3]float64 // last position sent; nil before the first target
+	pos     *[3]float64 // last position sent; nil before the first target and after a stop, home or reset
 	gripper float64     // last gripper sent; 0 (open) before the first
 }
 
 // complete fills in what a command for a seed server lacks from what was
 // last sent to it, and remembers what it sends: a gripper change keeps
-// the position the server was last given, never a guess.
+// the position the server was last given, never a guess, and never one
+// from before a stop, home or reset (a server that knows them left it).
 func (m *legacyMemory) complete(r *protocol.Request) error {
-	if r.Type != protocol.TypeCommand {
+	switch r.Type {
+	case protocol.TypeCommand:
+	case protocol.TypeStop, protocol.TypeHome, protocol.TypeReset:
+		m.pos = nil
+		return nil
+	default:
 		return nil
 	}
 	if r.X == nil {

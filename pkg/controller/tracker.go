@@ -64,3 +64,21 @@ func follow1(x, v, goal, vmax, amax, dt float64) (float64, float64) {
 	p, nv := followVec(vec{x: x}, vec{x: v}, vec{x: goal}, vec{}, vmax, amax, dt)
 	return p.x, nv.x
 }
+
+// canStopBy caps speed v so that braking at amax from p stops within
+// slack past stop in v's own direction: a follower led ahead of its last
+// real target by the stream's velocity then passes that target by at most
+// slack when the stream ends abruptly.
+func canStopBy(p, v, stop vec, slack, amax, dt float64) vec {
+	n := v.norm()
+	if n == 0 {
+		return v
+	}
+	dir := v.scale(1 / n)
+	r := stop.sub(p)
+	room := r.x*dir.x + r.y*dir.y + r.z*dir.z + slack
+	if limit := brakeSpeed(max(room, 0), amax, dt); n > limit {
+		return v.scale(limit / n)
+	}
+	return v
+}

@@ -82,6 +82,14 @@ func (m *motion) step(dt float64) {
 		goal, goalPhi, ahead, gv = tr.home, tr.homePhi, vec{}, vec{}
 	}
 	np, nv := followVec(tr.p, tr.v, goal.add(ahead), gv, m.toolSpeedCap(s), lim.toolA*s, dt)
+	// Led by the stream, but never so fast that the tool could not stop
+	// within the deadband past the last target it was sent (a follower not
+	// led by a stream never gets near this curve). It costs lag: a tool
+	// that may run 15 mm past a stream that stops dead at 120 mm/s follows
+	// a moving hand about 55 ms sooner (make bench, motion phase).
+	if cv := canStopBy(tr.p, nv, goal, m.still.radius, lim.toolA*s, dt); cv != nv {
+		nv, np = cv, tr.p.add(cv.scale(dt))
+	}
 	np = m.keepInBox(tr.p, np)
 	nphi, nphiV := follow1(tr.phi, tr.phiV, goalPhi, lim.vmaxJ[3]*s, lim.amaxJ[3]*s, dt)
 	nroll, nrollV := tr.roll, 0.0

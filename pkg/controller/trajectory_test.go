@@ -269,3 +269,41 @@ func distToSegment(p, a, b vec) float64 {
 func nearBox(b ik.Box, p ik.Point, tol float64) bool {
 	return p.X >= b.Min.X-tol && p.X <= b.Max.X+tol && p.Y >= b.Min.Y-tol && p.Y <= b.Max.Y+tol && p.Z >= b.Min.Z-tol && p.Z <= b.Max.Z+tol
 }
+
+// A hand stream that stops dead at 120 mm/s (the hand left the camera):
+// the stream's velocity led the tool, but it passes the last target by no
+// more than the deadband, then settles on it.
+func TestStreamStopsWithinDeadband(t *testing.T) {
+	h := newHarness(t, Config{Watchdog: time.Hour, TickHz: 100})
+	c := h.dial()
+	p := vec{160, -60, 140}
+	send := func() {
+		t.Helper()
+		wantOK(t, c.do(`{"type":"command","x":`+ftoa(p.x)+`,"y":`+ftoa(p.y)+`,"z":`+ftoa(p.z)+`}`), protocol.MessageCommandReceived)
+	}
+	for range 60 { // get there and settle
+		send()
+		h.clk.Advance(time.Second / 30)
+		h.sync()
+	}
+	for range 30 { // 120 mm/s along y at 30 Hz, servo ticks at 100 Hz
+		p.y += 4
+		send()
+		for range 10 {
+			h.clk.Advance(time.Second / 300)
+			h.sync()
+		}
+	}
+	furthest := -math.MaxFloat64
+	for range 200 {
+		h.step(1)
+		furthest = max(furthest, h.srv.State().Pose.Y)
+	}
+	deadband := armfile.Default().Motion.DeadbandMM
+	if over := furthest - p.y; over > deadband {
+		t.Fatalf("the tool passed the last target by %.2f mm, more than the %.1f mm deadband", over, deadband)
+	}
+	if st := h.srv.State(); st.Moving || math.Abs(st.Pose.Y-p.y) > 1e-3 {
+		t.Fatalf("after the stream stopped: %+v, want at rest on y = %v", st, p.y)
+	}
+}

@@ -58,8 +58,6 @@ type Config struct {
 	// control when the controller's state names it. "" means
 	// link.DefaultClientName.
 	ClientName string
-	// GripperJoint names the gripper in ArmState.Names; "" leaves it out.
-	GripperJoint string
 	// ArmFile names the arm file Arm came from, for messages; "" = built-in.
 	ArmFile string
 	// ArmMismatch is what a controller with another arm model gets:

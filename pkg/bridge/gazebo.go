@@ -237,7 +237,7 @@ func (g *GazeboSink) move(p *ik.Point, q []float64, gripper float64) (protocol.I
 	g.mu.Unlock()
 	positions := ext
 	if g.cfg.GripperJoint != "" {
-		positions = append(positions, g.cfg.GripperOpen+gripper*(g.cfg.GripperClosed-g.cfg.GripperOpen))
+		positions = append(positions, gripperJoint(g.cfg.GripperOpen, g.cfg.GripperClosed, gripper))
 	}
 	id := g.nextID()
 	err = g.publish(Trajectory{JointNames: g.jointNames(), Positions: positions, Duration: d})

@@ -17,6 +17,10 @@ type JointSample struct {
 	Stamp      time.Time // the controller's sample time (its time_ms), or receipt when it sends none
 }
 
+// gripperJoint is the gripper joint's position for a gripper command g
+// (0 open .. 1 closed): linear from open to closed, in the joint's units.
+func gripperJoint(open, closed, g float64) float64 { return open + g*(closed-open) }
+
 // JointStates turns controller telemetry into /joint_states samples
 // published at a fixed rate: the latest sample is repeated while the arm
 // rests, velocities come from the last two samples while it moves.
@@ -52,7 +56,7 @@ func (j *JointStates) Update(a ArmState) error {
 	pos := append(make([]float64, 0, n+1), a.Positions[:n]...)
 	if j.gripperJoint != "" {
 		names = append(names, j.gripperJoint)
-		pos = append(pos, j.gripperOpen+a.State.Gripper*(j.gripperClosed-j.gripperOpen))
+		pos = append(pos, gripperJoint(j.gripperOpen, j.gripperClosed, a.State.Gripper))
 	}
 	at := a.At
 	if a.State.TimeMS > 0 {

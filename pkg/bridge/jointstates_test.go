@@ -15,7 +15,7 @@ func state(deg []float64, gripper float64, moving bool, ms int64, recv time.Time
 	for i, j := range ik.DefaultModel().Joints {
 		st.Joints = append(st.Joints, protocol.JointState{Name: j.Name, Deg: deg[i]})
 	}
-	return (&Core{cfg: Config{Arm: ik.DefaultModel(), GripperJoint: "g"}}).armState(st, recv)
+	return (&Core{cfg: Config{Arm: ik.DefaultModel()}}).armState(st, recv)
 }
 
 func TestJointStatesURDFFrameGripperUnitsVelocityAndStamp(t *testing.T) {

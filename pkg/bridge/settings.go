@@ -59,7 +59,7 @@ func (s Settings) ControllerAddr() string {
 
 // Core returns the Core configuration.
 func (s Settings) Core() Config {
-	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp, ClientName: s.ClientName, GripperJoint: s.GripperJoint,
+	return Config{Arm: s.Arm, BaseFrame: s.BaseFrame, Clamp: s.Clamp, ClientName: s.ClientName,
 		ArmFile: s.ArmFile, ArmMismatch: s.ArmMismatch}
 }
 

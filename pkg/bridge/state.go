@@ -30,8 +30,8 @@ type LinkStatus struct {
 
 // ArmState is the arm as the controller reports it, in ROS units.
 type ArmState struct {
-	Names     []string  // joint names, then the gripper joint if configured
-	Positions []float64 // rad in the joints' external (URDF) frame; the gripper 0 open .. 1 closed
+	Names     []string  // joint names (the gripper is State.Gripper; JointStates maps it to its joint)
+	Positions []float64 // rad in the joints' external (URDF) frame
 	Pose      ik.Point  // tool position, metres
 	State     protocol.State
 	At        time.Time // when the bridge received it
@@ -105,10 +105,6 @@ func (c *Core) armState(s protocol.State, at time.Time) ArmState {
 		q = ext
 	}
 	a.Positions = q
-	if c.cfg.GripperJoint != "" {
-		a.Names = append(a.Names, c.cfg.GripperJoint)
-		a.Positions = append(a.Positions, s.Gripper)
-	}
 	return a
 }
 

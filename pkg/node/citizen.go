@@ -67,7 +67,7 @@ func (n *Node) startClock() error {
 	n.clock = &simClock{}
 	msg := rosgraph.NewClock()
 	err := n.subscribe(TopicClock, rosgraph.ClockTypeSupport, sensorInput(), func(s *rclgo.Subscription) {
-		if n.drain(s, msg, nil) > 0 {
+		if n.takeNewest(s, msg) {
 			n.clock.mu.Lock()
 			n.clock.now = time.Unix(int64(msg.Clock.Sec), int64(msg.Clock.Nanosec))
 			n.clock.mu.Unlock()

@@ -20,9 +20,9 @@ const (
 )
 
 // createSubscriptions subscribes to the inputs, estop first: the wait loop
-// serves them in this order after each wake-up. Each callback drains its
-// reader (see drain): discrete commands are handed on one by one, streams
-// keep only the newest message of the wake-up (latest wins).
+// serves them in this order after each wake-up. Discrete commands drain
+// their reader and are handed on one by one; streams have depth-1 readers
+// and act on the newest message (latest wins).
 func (n *Node) createSubscriptions() error {
 	estop := std.NewBool()
 	gripper := std.NewFloat64()
@@ -44,15 +44,15 @@ func (n *Node) createSubscriptions() error {
 		{TopicGripper, std.Float64TypeSupport, reliableInput(bridge.DiscreteInputDepth), func(s *rclgo.Subscription) {
 			n.drain(s, gripper, func() { n.core.Gripper(srcGripper, gripper.Data) })
 		}},
-		{TopicTarget, geometry.PointStampedTypeSupport, reliableInput(inputLatestDepth), func(s *rclgo.Subscription) {
-			if n.drain(s, point, nil) > 0 {
+		{TopicTarget, geometry.PointStampedTypeSupport, reliableInput(latestDepth), func(s *rclgo.Subscription) {
+			if n.takeNewest(s, point) {
 				n.core.Target(srcTarget, point.Header.FrameId, point.Point.X, point.Point.Y, point.Point.Z)
 			}
 		}},
-		{TopicTargetPose, geometry.PoseStampedTypeSupport, reliableInput(inputLatestDepth), func(s *rclgo.Subscription) {
+		{TopicTargetPose, geometry.PoseStampedTypeSupport, reliableInput(latestDepth), func(s *rclgo.Subscription) {
 			// Position only: the arm's wrist policy chooses the tool
 			// orientation, so the pose's orientation is not used.
-			if n.drain(s, pose, nil) > 0 {
+			if n.takeNewest(s, pose) {
 				p := pose.Pose.Position
 				n.core.Target(srcPose, pose.Header.FrameId, p.X, p.Y, p.Z)
 			}
@@ -60,7 +60,7 @@ func (n *Node) createSubscriptions() error {
 		// Hand tracking is a camera-rate stream: best effort, newest only,
 		// so a slow bridge never works through a backlog of stale hands.
 		{TopicHand, aether.HandStateTypeSupport, sensorInput(), func(s *rclgo.Subscription) {
-			if n.drain(s, hand, nil) > 0 {
+			if n.takeNewest(s, hand) {
 				n.hand.Update(handFrame(hand))
 			}
 		}},

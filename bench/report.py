@@ -14,6 +14,7 @@ from pathlib import Path
 
 import explain
 import measure
+import rospath
 
 PERIOD_MS = 10.0  # one servo period at TICK_HZ = 100
 
@@ -145,7 +146,7 @@ def markdown(date, rows, r, mach, png_name, short):
     out += ["", f"![latency CDF]({png_name})", "",
             "## What fell short, and why", ""]
     out += short or ["Nothing: every figure met its target."]
-    out += ["", "## Details", ""] + explain.details(r) + ["", "## How each figure is measured", ""] + explain.METHOD
+    out += ["", "## Details", ""] + explain.details(r) + rospath.details(r) + ["", "## How each figure is measured", ""] + explain.METHOD + rospath.METHOD
     return "\n".join(out) + "\n"
 
 
@@ -162,7 +163,7 @@ def write(r, out_dir, work, plot_bin, date=None):
     date = date or datetime.date.today().isoformat()
     out_dir.mkdir(parents=True, exist_ok=True)
     rows1, series = p1_rows(r)
-    rows = rows1 + p2_rows(r) + p3_rows(r) + p4_rows(r) + p5_rows(r)
+    rows = rows1 + p2_rows(r) + p3_rows(r) + rospath.rows(r) + p4_rows(r) + p5_rows(r)
     mach = machine()
     short = explain.shortfalls(rows, r)
     md, js, png = (out_dir / f"{date}.{ext}" for ext in ("md", "json", "png"))

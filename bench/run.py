@@ -37,6 +37,7 @@ import yaml  # noqa: E402
 
 import measure  # noqa: E402
 import report  # noqa: E402
+import rospath  # noqa: E402
 from measure import Sampler, SendLog, pace, summary_ms, wait_until  # noqa: E402
 
 BENCH_BIN = ROOT / "build" / "bench"
@@ -137,6 +138,8 @@ class Bench:
         self.results["ours1k"] = self.ours1k(port, br)
         log("P3: flood through ROS, then through the relay")
         self.results["flood"] = self.flood(br)
+        log("P3: the same flood through an rclpy echo node; a 1 kHz gripper stream through the bridge")
+        self.results["rospath"] = rospath.measure(self)
         self.stop(relay)
         self.stop(br)
         log("P2 baseline: FIFO sender at 1 kHz, 60 s, monitor on")
@@ -262,10 +265,11 @@ class Bench:
         drv.listen()
         return {"ours": ours, "relay": relay}
 
-    def flood_once(self, what, topic, seconds, warm, profile=None):
-        out = self.work / f"count_{what}.json"
+    def flood_once(self, what, topic, seconds, warm, profile=None, echo_topic="/bench/out"):
+        out = self.work / f"count_{what}_{echo_topic.replace('/', '_')}.json"
         counter = self.start(f"count {what}", [sys.executable, HERE / "flood.py", "count", "--what", what,
-                                               "--seconds", str(seconds + warm + 6), "--out", out], "ready")
+                                               "--topic", echo_topic, "--seconds", str(seconds + warm + 6),
+                                               "--out", out], "ready")
         p = self.start("flood", [sys.executable, HERE / "flood.py", "publish", "--topic", topic,
                                  "--seconds", str(seconds + warm)], "ready")
         if profile:
@@ -457,6 +461,7 @@ def main(argv=None):
                     help="only write the report again from a run's raw results (build/bench/raw.json)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply every phase length (0.1 for a quick smoke run; its results are not comparable)")
+    ap.add_argument("--only", choices=("rospath",), help="run only the ROS-path phases (bench/rospath.py)")
     a = ap.parse_args(argv)
     if not 0.01 <= a.scale <= 10:
         raise SystemExit(f"run.py: --scale {a.scale}: use 0.01..10 (1 = the issue's 60 s phases)")
@@ -471,6 +476,9 @@ def main(argv=None):
     for exe in need:
         if not os.access(exe, os.X_OK):
             raise SystemExit(f"run.py: {exe} is missing: run bench/bench.sh (it builds everything first)")
+    if a.only:
+        with tempfile.TemporaryDirectory(prefix="aether-bench-") as work:
+            return rospath.only(Bench(a.scale, work), log, BENCH_BIN)
     started = time.monotonic()
     raw = BENCH_BIN / "raw.json"
     with tempfile.TemporaryDirectory(prefix="aether-bench-") as work:

@@ -179,3 +179,24 @@ def test_motionq_stream_is_deterministic_and_figures_see_lag():
     assert 45 <= f["tool"]["lag_p50_ms"] <= 55
     assert f["tool"]["rest_jitter_pp"] == 0
     assert abs(f["tool"]["accel_p95"] - f["input"]["accel_p95"]) < 0.1 * f["input"]["accel_p95"]
+
+
+def test_rospath_rows_compare_with_relay_and_echo_and_count_lost_grippers():
+    import rospath
+    r = {"flood": {"ours": {"bridge_acked_per_s": 6000.0}, "relay": {"ok_per_s": 4000.0}},
+         "rospath": {"echo": {"ok_per_s": 2000.0, "publish_per_s": 30000.0},
+                     "gripper": {"sent": 10000, "acked": 9998, "ok": 9990, "errors": {"queue_full": 8}, "lost": 2,
+                                 "rate": 1000, "seconds": 10}}}
+    relay, echo, grip = rospath.rows(r)
+    assert relay["ratio"] == 1.5 and relay["pass"] is True
+    assert echo["ratio"] == 3.0 and echo["pass"] is None
+    assert grip["value"] == 2 and grip["pass"] is False and "queue_full 8" in grip["note"]
+    r["flood"]["ours"]["bridge_acked_per_s"] = 4500.0  # above the relay, below rosbridge's 5000/s
+    assert rospath.rows(r)[0]["pass"] is False
+    assert rospath.rows({"flood": r["flood"]}) == [] and rospath.details({}) == []
+
+
+def test_flood_gripper_rejects_a_bad_rate():
+    r = subprocess.run([sys.executable, str(HERE / "flood.py"), "gripper", "--rate", "0", "--out", "x.json"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "--rate 0" in r.stderr, r.stderr

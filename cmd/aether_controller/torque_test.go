@@ -128,6 +128,14 @@ func TestBinaryBusTorqueAndFault(t *testing.T) {
 		t.Fatalf("state servos %s", b)
 	}
 	testutil.Eventually(t, waitFor, "torque back on", func() bool { return fb.Servo(3).Torque() })
+
+	// A joint-space command drives the servos to exactly those angles.
+	if r := c.do(`{"type":"command","id":"j","joints":[10,90,-90,0,0]}`); r.Status != protocol.StatusOK {
+		t.Fatalf("joints command: %+v", r)
+	}
+	testutil.Eventually(t, waitFor, "shoulder_pan at 10°", func() bool {
+		return abs(fb.Servo(1).Goal()-ticksForDeg(10)) <= 1 && math.Abs(c.state().Joints[0].Deg-10) < 0.1
+	})
 }
 
 // Without bus servos the torque request is refused with what to use.

@@ -22,7 +22,13 @@ func (c *session) motionRequest(req *protocol.Request, now time.Time) bool {
 	switch req.Type {
 	case protocol.TypeCommand:
 		o.kind = opCommand
-		if req.X != nil { // DecodeRequest lets a command omit x, y, z only all together, for a gripper change
+		if req.Joints != nil {
+			q, fail := c.s.jointTarget(req.ID, req.Joints)
+			if fail != nil {
+				return c.reply(*fail)
+			}
+			o.joints = q
+		} else if req.X != nil { // DecodeRequest lets a command omit x, y, z only all together, for a gripper change
 			sol, err := c.s.model.IK(ik.Point{X: *req.X, Y: *req.Y, Z: *req.Z}, ik.Options{})
 			if err != nil {
 				return c.reply(ikFailure(req.ID, err))
@@ -77,6 +83,10 @@ func fingerprint(req *protocol.Request) string {
 	b.WriteString(string(req.Type))
 	if req.On != nil {
 		b.WriteString(strconv.FormatBool(*req.On))
+	}
+	for _, v := range req.Joints {
+		b.WriteString(" j")
+		b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	for _, v := range []*float64{req.X, req.Y, req.Z} {
 		b.WriteByte(' ')

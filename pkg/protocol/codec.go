@@ -124,6 +124,23 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		req.Resume = string(b) == "true"
 	}
 
+	if b, ok := present(raw, "joints"); ok {
+		var items []json.RawMessage
+		if len(b) == 0 || b[0] != '[' || json.Unmarshal(b, &items) != nil {
+			return req, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "joints" must be an array of joint angles in degrees, got %s`, jsonKind(b))}
+		}
+		if len(items) == 0 || len(items) > maxJoints {
+			return req, &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "joints" has %d angles: send one per joint of the arm, in degrees`, len(items))}
+		}
+		req.Joints = make([]float64, len(items))
+		for i, it := range items {
+			v, err := parseNumber(fmt.Sprintf("joints[%d]", i), it, "a joint angle in degrees")
+			if err != nil {
+				return req, err
+			}
+			req.Joints[i] = v
+		}
+	}
 	if b, ok := present(raw, "on"); ok {
 		var on bool
 		if json.Unmarshal(b, &on) != nil {
@@ -147,6 +164,12 @@ func DecodeRequest(line []byte) (Request, *Error) {
 				missing = append(missing, `"`+f.name+`"`)
 			}
 		}
+		if req.Joints != nil {
+			if len(missing) < 3 {
+				return req, &Error{Code: CodeInvalidCommand, Message: `a command has either "joints" (degrees) or "x", "y", "z" (millimetres), not both`}
+			}
+			break
+		}
 		if len(missing) == 3 && req.Gripper != nil {
 			break // a gripper change: the arm keeps its current target
 		}
@@ -164,6 +187,9 @@ func DecodeRequest(line []byte) (Request, *Error) {
 	}
 	return req, nil
 }
+
+// maxJoints bounds the "joints" array far above any arm's joint count.
+const maxJoints = 32
 
 // present returns the raw value of key unless it is absent or null.
 func present(raw map[string]json.RawMessage, key string) (json.RawMessage, bool) {

@@ -217,20 +217,21 @@ const (
 // Request is any request; which fields matter depends on Type. Unknown JSON
 // fields are ignored when decoding.
 type Request struct {
-	Type    Type     `json:"type"`
-	ID      ID       `json:"id,omitempty"`
-	X       *float64 `json:"x,omitempty"`       // mm, base frame, forward (command; x, y, z all or none: none keeps the current target)
-	Y       *float64 `json:"y,omitempty"`       // mm, base frame, left (command)
-	Z       *float64 `json:"z,omitempty"`       // mm, base frame, up (command)
-	Gripper *Gripper `json:"gripper,omitempty"` // 0 open .. 1 closed; nil keeps the current one (command)
-	TTLms   *int64   `json:"ttl_ms,omitempty"`  // ms after receipt the request may still start; nil = no limit (command, home, reset)
-	Version *int     `json:"version,omitempty"` // protocol version, must be Version (hello)
-	Client  string   `json:"client,omitempty"`  // free-form client name for logs (hello)
-	Role    Role     `json:"role,omitempty"`    // "" = control (hello)
-	Token   string   `json:"token,omitempty"`   // shared secret when the server requires one (hello)
-	Resume  bool     `json:"resume,omitempty"`  // the client held the control lease on its previous connection: take it back (hello)
-	RateHz  *float64 `json:"rate_hz,omitempty"` // states per second while the arm moves, at most one per servo tick; nil = on change only (subscribe)
-	On      *bool    `json:"on,omitempty"`      // true: torque on (hold), false: limp (torque)
+	Type    Type      `json:"type"`
+	ID      ID        `json:"id,omitempty"`
+	X       *float64  `json:"x,omitempty"`       // mm, base frame, forward (command; x, y, z all or none: none keeps the current target)
+	Y       *float64  `json:"y,omitempty"`       // mm, base frame, left (command)
+	Z       *float64  `json:"z,omitempty"`       // mm, base frame, up (command)
+	Gripper *Gripper  `json:"gripper,omitempty"` // 0 open .. 1 closed; nil keeps the current one (command)
+	TTLms   *int64    `json:"ttl_ms,omitempty"`  // ms after receipt the request may still start; nil = no limit (command, home, reset)
+	Version *int      `json:"version,omitempty"` // protocol version, must be Version (hello)
+	Client  string    `json:"client,omitempty"`  // free-form client name for logs (hello)
+	Role    Role      `json:"role,omitempty"`    // "" = control (hello)
+	Token   string    `json:"token,omitempty"`   // shared secret when the server requires one (hello)
+	Resume  bool      `json:"resume,omitempty"`  // the client held the control lease on its previous connection: take it back (hello)
+	RateHz  *float64  `json:"rate_hz,omitempty"` // states per second while the arm moves, at most one per servo tick; nil = on change only (subscribe)
+	On      *bool     `json:"on,omitempty"`      // true: torque on (hold), false: limp (torque)
+	Joints  []float64 `json:"joints,omitempty"`  // joint angles, degrees, model frame, one per kinematic joint (command, instead of x, y, z)
 }
 
 // MaxRateHz bounds a subscribe's rate_hz; servers cap it further at their

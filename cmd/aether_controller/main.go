@@ -145,18 +145,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	arm := armfile.Default()
-	if o.armFile != "" {
-		if arm, err = armfile.Load(o.armFile); err != nil {
-			return err
-		}
-	}
-	if o.leRobotCal != "" {
-		if arm, err = armfile.LoadLeRobot(o.leRobotCal, arm); err != nil {
-			return fmt.Errorf("--lerobot-calibration: %w", err)
-		}
+	// Every file and setting is checked before the servos are opened.
+	arm, err := loadArm(o)
+	if err != nil {
+		return err
 	}
 	token, err := readToken(o.tokenFile)
+	if err != nil {
+		return err
+	}
+	if o.tls, err = loadTLS(o.tlsCert, o.tlsKey); err != nil {
+		return err
+	}
+	cfg, err := controllerConfig(o, token, log)
 	if err != nil {
 		return err
 	}
@@ -165,31 +166,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer backend.Close()
-
-	cfg := controller.Config{
-		MaxClients:     o.maxClients,
-		Token:          token,
-		MaxLine:        o.maxLine,
-		MaxLineRate:    o.maxLineRate,
-		MaxPulseStepUS: o.maxPulseStep,
-		Watchdog:       o.watchdog,
-		ParkAfter:      o.parkAfter,
-		ReleaseAfter:   o.releaseAfter,
-		Verbose:        o.verbose,
-		Logger:         log,
-	}
-	if err := fielderr.Rename(cfg.Validate(), flagOfField); err != nil {
-		return err
-	}
 	srv, err := controller.New(cfg, arm, backend)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 
-	if o.tls, err = loadTLS(o.tlsCert, o.tlsKey); err != nil {
-		return err
-	}
 	ln, err := listen("tcp", o.listen, o.tls)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w: %s", o.listen, err, listenHint("listen", err))
@@ -218,6 +200,44 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return panelErr
 	}
 	return srv.Close()
+}
+
+// controllerConfig is the controller's configuration from the flags,
+// checked, its errors naming the flags.
+func controllerConfig(o options, token string, log *slog.Logger) (controller.Config, error) {
+	cfg := controller.Config{
+		MaxClients:     o.maxClients,
+		Token:          token,
+		MaxLine:        o.maxLine,
+		MaxLineRate:    o.maxLineRate,
+		MaxPulseStepUS: o.maxPulseStep,
+		Watchdog:       o.watchdog,
+		ParkAfter:      o.parkAfter,
+		ReleaseAfter:   o.releaseAfter,
+		Verbose:        o.verbose,
+		Logger:         log,
+	}
+	return cfg, fielderr.Rename(cfg.Validate(), flagOfField)
+}
+
+// loadArm reads --arm (the built-in arm without it) and applies
+// --lerobot-calibration.
+func loadArm(o options) (armfile.Arm, error) {
+	arm := armfile.Default()
+	if o.armFile != "" {
+		var err error
+		if arm, err = armfile.Load(o.armFile); err != nil {
+			return arm, err
+		}
+	}
+	if o.leRobotCal == "" {
+		return arm, nil
+	}
+	arm, err := armfile.LoadLeRobot(o.leRobotCal, arm)
+	if err != nil {
+		return arm, fmt.Errorf("--lerobot-calibration: %w", err)
+	}
+	return arm, nil
 }
 
 // startPanel serves the browser control panel on o.http, unless it is "",

@@ -98,3 +98,22 @@ func TestTLSFlagsGoTogether(t *testing.T) {
 		t.Errorf("missing files: %v, want a hint to make a pair", err)
 	}
 }
+
+// A bad setting is reported before the servos are opened: the controller
+// never powers the arm only to stop on a typo.
+func TestSettingsAreCheckedBeforeTheServosAreOpened(t *testing.T) {
+	dev := filepath.Join(t.TempDir(), "no-such-adapter")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-cert", "none.crt", "--tls-key", "none.key"}, "aether_tlscert"},
+		{[]string{"--watchdog", "10ms"}, "--watchdog"},
+	} {
+		args := append([]string{"--listen", "127.0.0.1:0", "--arm", "../../config/so101.yaml", "--backend", "feetech", "--serial-port", dev}, tc.args...)
+		err := run(args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), dev) {
+			t.Errorf("%v: %v, want the %s error, not one from opening the servos", tc.args, err, tc.want)
+		}
+	}
+}

@@ -80,7 +80,7 @@ def test_home_stop_reconnect(connected, peer):
 
 def test_clutch_service_refused_unless_external(connected, peer):
     r = call(peer, SetBool, "/aether_bridge/clutch", SetBool.Request(data=True))
-    assert not r.success and 'needs Clutch "external"' in r.message
+    assert not r.success and 'hand.clutch "external"' in r.message and "-p hand.clutch:=external" in r.message
 
 
 def test_clutch_service_external(procs, peer):

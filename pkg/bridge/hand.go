@@ -106,11 +106,16 @@ func (h *HandInput) SetMapping(m hand.Mapping) error {
 	return nil
 }
 
-// SetClutch engages or releases the external clutch (the ~/clutch service).
+// SetClutch engages or releases the external clutch (the ~/clutch
+// service); the error, for a bridge started with another hand.clutch,
+// says how to start it.
 func (h *HandInput) SetClutch(engaged bool) error {
 	h.mu.Lock()
 	t := h.tracker
 	h.mu.Unlock()
+	if c := t.Mapping().Clutch; c != hand.ClutchExternal {
+		return fmt.Errorf("the clutch service needs the bridge started with hand.clutch %q (it has %q): add -p hand.clutch:=%s", hand.ClutchExternal, c, hand.ClutchExternal)
+	}
 	return t.SetClutch(engaged)
 }
 

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,6 +160,17 @@ func TestHandAbsoluteModeMapsAKnownPalmPosition(t *testing.T) {
 	want := ik.Point{X: 0.1 + 0.5*0.1, Y: 0.5 * 0.02, Z: 0.1 + 0.5*0.04}
 	if got := r.lastTarget(); !nearM(got, want) {
 		t.Fatalf("palm mapped to %v, want %v", got, want)
+	}
+}
+
+// ~/clutch on a bridge started with another clutch mode says which
+// parameter to start it with, in the parameter's words.
+func TestClutchServiceNeedsExternalClutch(t *testing.T) {
+	r := newHandRig(t, hand.Mapping{Clutch: hand.ClutchPinchHold})
+	err := r.in.SetClutch(true)
+	if err == nil || !strings.Contains(err.Error(), `hand.clutch "external" (it has "pinch_hold")`) ||
+		!strings.Contains(err.Error(), "-p hand.clutch:=external") || strings.Contains(err.Error(), "SetClutch") {
+		t.Fatalf("err = %v, want it to name hand.clutch and how to set it", err)
 	}
 }
 

@@ -103,6 +103,8 @@ func startBinary(t *testing.T, args ...string) *controllerProcess {
 			} else if v, ok := strings.CutPrefix(l, "panel on "); ok {
 				p.panelURL = v
 			}
+		case <-p.exited:
+			t.Fatalf("the controller exited before listening: %v", p.exitErr)
 		case <-time.After(waitFor):
 			t.Fatal(`no "listening on ADDR" line on stdout`)
 		}

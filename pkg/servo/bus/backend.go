@@ -23,6 +23,10 @@ const (
 	DefaultWriteTimeout   = 20 * time.Millisecond
 	DefaultTelemetryEvery = 10
 	DefaultStartTries     = 3
+	// startReplyTimeout is the least reply budget of the start-up reads,
+	// which are not in the motion loop: a loaded machine must not make a
+	// healthy servo look missing.
+	startReplyTimeout = 100 * time.Millisecond
 )
 
 // Config describes the bus.
@@ -181,6 +185,9 @@ func New(port Port, cfg Config, fam Family, cals servo.Calibrations) (*Backend, 
 
 // start reads each servo's position (StartTries tries) and checks its mode.
 func (b *Backend) start() error {
+	budget := b.cfg.ReplyTimeout
+	b.cfg.ReplyTimeout = max(budget, startReplyTimeout)
+	defer func() { b.cfg.ReplyTimeout = budget }()
 	var errs []error
 	for i, id := range b.ids {
 		var data []byte

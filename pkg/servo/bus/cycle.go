@@ -228,6 +228,9 @@ func (b *Backend) Recover() error {
 	if err := b.usable(); err != nil {
 		return err
 	}
+	budget := b.cfg.ReplyTimeout
+	b.cfg.ReplyTimeout = max(budget, startReplyTimeout) // a rebooting servo takes its time
+	defer func() { b.cfg.ReplyTimeout = budget }()
 	for _, id := range b.faulted {
 		if err := b.fam.Recover(id, b.sendReply); err != nil {
 			return fmt.Errorf("%s: recover id %d: %w", b.name, id, err)

@@ -10,9 +10,9 @@ import (
 // maxSkip bounds the bytes skipped looking for a reply header.
 const maxSkip = 64
 
-// rebootPings is how many PINGs (one reply budget each) Recover waits for
-// a rebooted servo to come back.
-const rebootPings = 50
+// rebootPings is how many PINGs (one reply budget each, at least 100 ms
+// during recovery) Recover waits for a rebooted servo to come back.
+const rebootPings = 20
 
 // Family is the X series (XL330, XL430, XM430) for the bus backend.
 type Family struct{}

@@ -8,6 +8,7 @@ deadline and fails with what it was waiting for.
 
 import os
 import random
+import re
 import time
 
 import pytest
@@ -45,10 +46,12 @@ def procs():
         p.stop()
 
 
-def start_controller(procs, port, *extra):
+def start_controller(procs, port=0, *extra):
+    """The sim controller on 127.0.0.1:port; 0 lets the kernel pick a port (no check-then-use race).
+    c.port is the port it listens on, read back from its "listening on" line."""
     c = procs.start("aether_controller", [BIN / "aether_controller", "--listen", f"127.0.0.1:{port}",
                                           "--backend", "sim", *extra])
-    c.wait_for_line("listening on")
+    c.port = int(re.search(r"listening on \S*:(\d+)", c.wait_for_line("listening on")).group(1))
     return c
 
 

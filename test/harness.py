@@ -45,12 +45,13 @@ class Proc:
             return "\n".join(self.lines)
 
     def wait_for_line(self, needle, timeout=20.0):
-        """Wait until a line containing needle appears; fail if the process exits first."""
+        """Wait until a line containing needle appears and return it; fail if the process exits first."""
         deadline = time.monotonic() + timeout
         with self._cv:
             while True:
-                if any(needle in l for l in self.lines):
-                    return
+                line = next((l for l in self.lines if needle in l), None)
+                if line is not None:
+                    return line
                 if self.p.poll() is not None and not self._reader.is_alive():
                     raise AssertionError(f"{self.name} exited ({self.p.returncode}) before printing "
                                          f"{needle!r}:\n{self.output()}")

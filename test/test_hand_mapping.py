@@ -8,7 +8,7 @@ from rclpy.duration import Duration
 
 from aether_msgs.msg import CommandAck, HandState
 from armwatch import ArmWatch, pose
-from conftest import free_port, start_bridge, start_controller, wait_connected
+from conftest import start_bridge, start_controller, wait_connected
 from test_no_motion_on_its_own import REACHABLE, Inputs, ok
 
 SHARP = ("-p", "hand.filter.min_cutoff_hz:=1000.0")  # the filter follows the palm almost at once
@@ -42,8 +42,7 @@ def hand_acks(io, seen):
 
 
 def test_dropouts_of_a_third_of_a_second_do_not_shift_the_mapping(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     start_bridge(procs, "-p", f"controller_port:={port}", *SHARP)
     wait_connected(peer)
     io = Inputs(peer)
@@ -69,8 +68,7 @@ def test_dropouts_of_a_third_of_a_second_do_not_shift_the_mapping(procs, peer):
 
 
 def test_absolute_mode_maps_a_known_palm_position(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     start_bridge(procs, "-p", f"controller_port:={port}", *SHARP, "-p", "hand.mode:=absolute",
                  "-p", "hand.axis_map:=['-z', 'x', '-y']", "-p", "hand.scale:=[0.5, 0.5, 0.5]",
                  "-p", "hand.offset:=[0.1, 0.0, 0.1]")
@@ -94,8 +92,7 @@ def test_absolute_mode_maps_a_known_palm_position(procs, peer):
 
 
 def test_out_of_workspace_hand_targets_warn_once_per_episode(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     # Absolute mode with the palm mapped 1 m in front of the arm: every frame is out of reach.
     br = start_bridge(procs, "-p", f"controller_port:={port}", *SHARP, "-p", "hand.mode:=absolute",
                       "-p", "hand.offset:=[1.0, 0.0, 0.1]")

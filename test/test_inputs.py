@@ -10,7 +10,7 @@ from std_msgs.msg import Bool, Float64
 
 from aether_msgs.msg import CommandAck, HandState
 from armwatch import ArmWatch
-from conftest import free_port, start_bridge, start_controller, wait_connected
+from conftest import start_bridge, start_controller, wait_connected
 
 REACHABLE = (0.16, 0.0, 0.12)  # metres, inside the default arm's workspace
 WIRE_IN = re.compile(r' msg=in .* line="(.*)"$')  # aether_controller -v log of a received line
@@ -19,8 +19,8 @@ WIRE_IN = re.compile(r' msg=in .* line="(.*)"$')  # aether_controller -v log of 
 @pytest.fixture
 def bridge(procs, peer):
     """A sim controller and a connected bridge; returns a helper bound to the test's peer."""
-    port = free_port()
-    ctl = start_controller(procs, port, "-v")
+    ctl = start_controller(procs, 0, "-v")
+    port = ctl.port
     br = start_bridge(procs, "-p", "controller_host:=127.0.0.1", "-p", f"controller_port:={port}")
     wait_connected(peer)
     return Rig(peer, ctl, br, port)

@@ -63,8 +63,7 @@ def ok(a):
 
 
 def test_target_home_gripper_leaves_the_arm_at_home(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     start_bridge(procs, "-p", f"controller_port:={port}")
     wait_connected(peer)
     arm = ArmWatch(port)
@@ -126,8 +125,7 @@ def test_commands_while_the_controller_is_down_never_run_after_it_starts(procs, 
 
 
 def test_an_idle_bridge_keeps_control_across_reconnect(procs, peer):
-    port = free_port()
-    start_controller(procs, port, "--watchdog", "300ms", "--park-after", "1s")
+    port = start_controller(procs, 0, "--watchdog", "300ms", "--park-after", "1s").port
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     start_bridge(procs, "-p", f"controller_port:={port}")
     wait_connected(peer)

@@ -14,7 +14,7 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import LATCHED, free_port, publish_target, start_bridge, start_controller, wait_connected
+from conftest import LATCHED, publish_target, start_bridge, start_controller, wait_connected
 
 JOINTS = ["base_yaw", "shoulder_pitch", "elbow_pitch", "wrist_pitch", "wrist_roll"]
 
@@ -55,8 +55,7 @@ def test_gazebo_mode_publishes_joint_trajectories(procs, peer):
 
 
 def test_diagnostics_and_joint_states(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     diags = peer.collect(DiagnosticArray, "/diagnostics")
     joints = peer.collect(JointState, "/joint_states")
     start_bridge(procs, "-p", f"controller_port:={port}", "-p", "diagnostics_period_s:=0.2")
@@ -83,8 +82,8 @@ def test_diagnostics_and_joint_states(procs, peer):
 
 
 def test_link_state_through_a_controller_restart(procs, peer):
-    port = free_port()
-    ctl = start_controller(procs, port)
+    ctl = start_controller(procs)
+    port = ctl.port
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     start_bridge(procs, "-p", f"controller_port:={port}", "-p", "link.backoff_max_ms:=200")
     wait_connected(peer)

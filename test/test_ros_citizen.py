@@ -17,7 +17,7 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import LATCHED, ROOT, free_port, publish_target, start_bridge, start_controller, wait_connected
+from conftest import LATCHED, ROOT, publish_target, start_bridge, start_controller, wait_connected
 from jtc_standin import TrajectoryControllerStandIn
 
 ARM = str(ROOT / "config" / "arm.yaml")
@@ -30,8 +30,7 @@ def load_urdf(text, tmp_path):
 
 
 def test_joint_states_at_rest_match_robot_description(procs, peer, tmp_path):
-    port = free_port()
-    start_controller(procs, port, "--arm", ARM)
+    port = start_controller(procs, 0, "--arm", ARM).port
     start_bridge(procs, "-p", f"controller_port:={port}", "-p", f"arm:={ARM}",
                  "-p", "publish_robot_description:=true", "-p", "joint_states_rate_hz:=50.0",
                  "-p", "diagnostics_period_s:=0.2")
@@ -127,8 +126,7 @@ def test_gazebo_trajectory_starts_now_in_sim_time_and_stop_latches(procs, peer):
 def test_two_arms_in_one_graph_never_move_each_other(procs, peer):
     """Two sim controllers and two bridges as /arm1 and /arm2: only the namespace differs."""
     for ns in ("arm1", "arm2"):
-        port = free_port()
-        start_controller(procs, port, "--arm", ARM)
+        port = start_controller(procs, 0, "--arm", ARM).port
         start_bridge(procs, "-r", f"__ns:=/{ns}", "-p", f"controller_port:={port}", "-p", f"arm:={ARM}")
     states = {ns: peer.collect(JointState, f"/{ns}/joint_states") for ns in ("arm1", "arm2")}
     acks = {ns: peer.collect(CommandAck, f"/{ns}/aether/ack") for ns in ("arm1", "arm2")}

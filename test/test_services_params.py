@@ -10,7 +10,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import SetBool, Trigger
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import LATCHED, free_port, start_bridge, start_controller, wait_connected
+from conftest import LATCHED, start_bridge, start_controller, wait_connected
 
 
 def call(peer, srv_type, name, req=None):
@@ -28,8 +28,8 @@ def wait(peer, fut, what):
 
 @pytest.fixture
 def connected(procs, peer):
-    port = free_port()
-    ctl = start_controller(procs, port)
+    ctl = start_controller(procs)
+    port = ctl.port
     start_bridge(procs, "-p", "controller_host:=127.0.0.1", "-p", f"controller_port:={port}")
     wait_connected(peer)
     return ctl
@@ -84,8 +84,7 @@ def test_clutch_service_refused_unless_external(connected, peer):
 
 
 def test_clutch_service_external(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     start_bridge(procs, "-p", f"controller_port:={port}", "-p", "hand.clutch:=external")
     wait_connected(peer)
     r = call(peer, SetBool, "/aether_bridge/clutch", SetBool.Request(data=True))
@@ -144,8 +143,7 @@ def test_parameters_through_rclpy_parameter_client(connected, peer):
 
 
 def test_params_file_and_overrides(procs, peer, tmp_path):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     f = tmp_path / "bridge.yaml"
     f.write_text(f"""
 /**:

@@ -1,12 +1,11 @@
 """The thin end-to-end slice: rclpy → aether_bridge (rclgo) → TCP → aether_controller → ack back in rclpy."""
 
 from aether_msgs.msg import CommandAck
-from conftest import free_port, send_seed_target, start_bridge, start_controller, wait_connected
+from conftest import send_seed_target, start_bridge, start_controller, wait_connected
 
 
 def test_target_is_acked_end_to_end(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     start_bridge(procs, "-p", "controller_host:=127.0.0.1", "-p", f"controller_port:={port}")
     wait_connected(peer)
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-from conftest import BIN, ROOT, free_port, start_bridge, start_controller, wait_connected
+from conftest import BIN, ROOT, start_bridge, start_controller, wait_connected
 
 
 def env_sh(parent=None):
@@ -60,8 +60,7 @@ def test_start_up_failures_are_one_clean_line_and_exit_2(procs, args, words):
 
 def test_foreign_and_misspelt_parameters_start_with_warnings_on_rosout(procs, peer, tmp_path):
     from rcl_interfaces.msg import Log
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     shared = tmp_path / "lab.yaml"  # one file for the whole lab: other nodes' keys under /**
     shared.write_text(f"/**:\n  ros__parameters:\n    robot_description: '<robot/>'\n    controller_port: {port}\n"
                       "aether_bridge:\n  ros__parameters:\n    controler_host: 127.0.0.1\n")

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import BIN, LATCHED, free_port, send_seed_target, start_bridge, start_controller, wait_connected
+from conftest import BIN, LATCHED, send_seed_target, start_bridge, start_controller, wait_connected
 
 
 @pytest.fixture
@@ -22,8 +22,7 @@ def tls_controller(procs, tmp_path):
                          capture_output=True, text=True, timeout=60).stdout
     fingerprint = next(line for line in out.splitlines() if line.startswith("sha256:"))
     token.write_text("tls-lab-token\n")
-    port = free_port()
-    start_controller(procs, port, "--token-file", str(token), "--tls-cert", str(cert), "--tls-key", str(key))
+    port = start_controller(procs, 0, "--token-file", str(token), "--tls-cert", str(cert), "--tls-key", str(key)).port
     return {"port": port, "cert": cert, "token": token, "fingerprint": fingerprint}
 
 

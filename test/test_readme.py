@@ -15,22 +15,18 @@ rclpy node runs every line and its publishers exist from the start (see
 Runner.prepare).
 """
 
-import array
-import importlib
 import json
 import re
 import shlex
 import socket
 from collections import namedtuple
 
-import numpy
 import pytest
-import yaml
 from rclpy.parameter import get_parameter_value, parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from rosidl_parser.definition import AbstractNestedType, NamespacedType
 
 from conftest import ROOT, free_port, start_bridge, start_controller, wait_connected
+from rosmsg import import_type, message_from_yaml
 
 README = ROOT / "README.md"
 Cmd = namedtuple("Cmd", "lineno text argv fence")  # fence: the block's info string
@@ -103,96 +99,6 @@ class LineError(Exception):
 
     def __init__(self, cmd, msg):
         super().__init__(f"README.md:{cmd.lineno}: `{cmd.text}`: {msg}")
-
-
-# --- rosidl_runtime_py.set_message_fields, re-done ------------------------
-
-def import_type(name, kind="msg"):
-    """'pkg/msg/Name' (or 'pkg/Name') → the rclpy class, with a clear error."""
-    parts = name.split("/")
-    if len(parts) == 2:
-        parts = [parts[0], kind, parts[1]]
-    if len(parts) != 3 or parts[1] != kind or not all(parts):
-        raise ValueError(f"type {name!r} is not of the form pkg/{kind}/Name")
-    try:
-        return getattr(importlib.import_module(f"{parts[0]}.{kind}"), parts[2])
-    except (ImportError, AttributeError) as e:
-        raise ValueError(f"type {name!r} cannot be imported ({e}): is its package built and sourced?") from None
-
-
-class FieldError(ValueError):
-    """A YAML value that does not fit the message; the text names the field path."""
-
-
-def set_message_fields(msg, values, now=None, path=""):
-    """Fill msg from a YAML-loaded dict, as rosidl_runtime_py.set_message_fields.
-
-    Nested dicts fill nested messages, lists fill sequences and arrays
-    (elements of message type from dicts), a scalar is converted by the
-    field's Python type (so an int sets a float field; like the original, a
-    float given to an int field is truncated). With now (a builtin Time), a
-    Header given as 'auto' gets stamp now and a Time given as 'now' is now,
-    as `ros2 topic pub` expands them. Differences from the original: errors
-    are FieldError naming the field path (the original raises AttributeError
-    or TypeError without it); messages made here check field types and
-    ranges as they are set (check_fields=True), so a value out of range fails
-    here rather than when publishing; and 'auto'/'now' are expanded once,
-    here, rather than at every publish.
-    """
-    if not isinstance(values, dict):
-        raise FieldError(f"{path or type(msg).__name__}: expected a mapping of field names to values, "
-                         f"got {type(values).__name__} {values!r}")
-    fields = msg.get_fields_and_field_types()
-    slots = dict(zip(fields, msg.SLOT_TYPES))
-    for name, value in values.items():
-        fpath = f"{path}.{name}" if path else str(name)
-        if name not in fields:
-            raise FieldError(f"{type(msg).__name__} has no field {fpath!r}; its fields are {', '.join(fields)}")
-        try:
-            setattr(msg, name, _field_value(getattr(msg, name), slots[name], value, now, fpath))
-        except FieldError:
-            raise
-        except (ValueError, TypeError, AssertionError, OverflowError) as e:
-            raise FieldError(f"{fpath}: {value!r} does not fit its type {fields[name]} "
-                             f"({e or type(e).__name__})") from None
-    return msg
-
-
-def _field_value(current, slot, value, now, fpath):
-    """value converted for a field whose current value is current."""
-    cls = type(current)
-    qualified = f"{cls.__module__}.{cls.__name__}"
-    if isinstance(slot, AbstractNestedType) and isinstance(slot.value_type, NamespacedType):
-        if not isinstance(value, list):
-            raise FieldError(f"{fpath}: expected a list of {slot.value_type.name}, got {value!r}")
-        elem = getattr(importlib.import_module(".".join(slot.value_type.namespaces)), slot.value_type.name)
-        return [set_message_fields(elem(check_fields=True), v, now, f"{fpath}[{i}]") for i, v in enumerate(value)]
-    if cls is array.array:
-        return array.array(current.typecode, value)
-    if cls is numpy.ndarray:
-        return numpy.array(value, dtype=current.dtype)
-    if type(value) is cls:
-        return value
-    if now is not None and qualified == "std_msgs.msg._header.Header" and value == "auto":
-        return cls(stamp=now)
-    if now is not None and qualified == "builtin_interfaces.msg._time.Time" and value == "now":
-        return now
-    if hasattr(cls, "get_fields_and_field_types"):  # a nested message
-        return set_message_fields(cls(check_fields=True), value, now, fpath)
-    return cls(value)
-
-
-def message_from_yaml(cls, text, now=None):
-    """ros2 topic pub / service call: YAML text → a filled message, or FieldError."""
-    try:
-        values = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise FieldError(f"the values {text!r} are not valid YAML: {e}") from None
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise FieldError(f"the values {text!r} need to be a YAML mapping like \"{{data: 1.0}}\"")
-    return set_message_fields(cls(check_fields=True), values, now)
 
 
 # --- the arm side, read directly ------------------------------------------
@@ -556,65 +462,3 @@ def test_readme_commands_reads_every_fence_and_only_ros2_lines():
                    (7, ["ros2", "launch", "aether_bridge", "aether.launch.xml", "mode:=sim"]),
                    (8, ["ros2", "topic", "pub", "--once", "/b", "std_msgs/msg/Bool", "{data: true}"])]
     assert plan(readme_commands(text)[1])[0] == "skip"
-
-
-def test_message_from_yaml_fills_nested_fields_sequences_and_int_floats():
-    from aether_msgs.msg import HandState
-    from diagnostic_msgs.msg import DiagnosticArray
-    from geometry_msgs.msg import PoseStamped
-    from sensor_msgs.msg import JointState
-
-    p = message_from_yaml(PoseStamped, "{header: {frame_id: base_link}, pose: {position: {x: 1, y: 0.5}, orientation: {w: 1}}}")
-    assert (p.header.frame_id, p.pose.position.x, p.pose.position.y, p.pose.orientation.w) == ("base_link", 1.0, 0.5, 1.0)
-    assert type(p.pose.position.x) is float
-    h = message_from_yaml(HandState, "{detected: true, palm: {z: 0.5}, pinch: 0.9}")
-    assert (h.detected, h.palm.z, h.pinch, h.confidence) == (True, 0.5, 0.9, 0.0)
-    j = message_from_yaml(JointState, "{name: [a, b], position: [1, 2.5]}")
-    assert list(j.name) == ["a", "b"] and list(j.position) == [1.0, 2.5]
-    d = message_from_yaml(DiagnosticArray, "{status: [{name: link, values: [{key: rtt, value: '1'}]}]}")
-    assert d.status[0].name == "link" and d.status[0].values[0].key == "rtt"
-    assert message_from_yaml(PoseStamped, "").pose.orientation.w == 1.0  # no values: the defaults
-
-
-def test_message_from_yaml_expands_header_auto_and_time_now():
-    from builtin_interfaces.msg import Time
-    from geometry_msgs.msg import PointStamped
-    now = Time(sec=12, nanosec=34)
-    assert message_from_yaml(PointStamped, "{header: auto}", now).header.stamp == now
-    assert message_from_yaml(PointStamped, "{header: {stamp: now}}", now).header.stamp == now
-
-
-@pytest.mark.parametrize("cls, text, why", [
-    ("geometry_msgs/msg/PointStamped", "{point: {w: 1.0}}", "Point has no field 'point.w'; its fields are x, y, z"),
-    ("geometry_msgs/msg/PointStamped", "{pont: {x: 1.0}}", "has no field 'pont'"),
-    ("geometry_msgs/msg/PointStamped", "{point: 3}", "point: expected a mapping"),
-    ("geometry_msgs/msg/PointStamped", "{point: {x: fast}}", "point.x: 'fast' does not fit its type double"),
-    ("geometry_msgs/msg/PointStamped", "{header: auto}", "header: expected a mapping"),  # only with now
-    ("std_msgs/msg/Bool", "[true]", "need to be a YAML mapping"),
-    ("std_msgs/msg/Bool", "{data: true", "not valid YAML"),
-    ("std_msgs/msg/UInt8", "{data: 300}", "data: 300 does not fit its type uint8"),
-    ("sensor_msgs/msg/JointState", "{name: 5}", "name: 5 does not fit its type sequence<string>"),
-    ("diagnostic_msgs/msg/DiagnosticArray", "{status: {name: x}}", "status: expected a list of DiagnosticStatus"),
-    ("diagnostic_msgs/msg/DiagnosticArray", "{status: [{nme: x}]}", "no field 'status[0].nme'"),
-])
-def test_message_from_yaml_rejects_bad_values_naming_the_field(cls, text, why):
-    with pytest.raises(FieldError, match=re.escape(why)):
-        message_from_yaml(import_type(cls), text)
-
-
-@pytest.mark.parametrize("name, why", [
-    ("std_msgs/msg/Nope", "cannot be imported"),
-    ("no_such_pkg/msg/Bool", "cannot be imported"),
-    ("std_msgs/Bool/x/y", "is not of the form pkg/msg/Name"),
-    ("std_srvs/srv/Trigger", "is not of the form pkg/msg/Name"),
-])
-def test_import_type_says_what_is_wrong(name, why):
-    with pytest.raises(ValueError, match=re.escape(why)):
-        import_type(name)
-
-
-def test_import_type_accepts_both_spellings():
-    from std_msgs.msg import Bool
-    from std_srvs.srv import Trigger
-    assert import_type("std_msgs/msg/Bool") is Bool and import_type("std_msgs/Bool") is Bool
-    assert import_type("std_srvs/srv/Trigger", "srv") is Trigger

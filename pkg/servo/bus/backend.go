@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/servo"
@@ -264,18 +262,6 @@ func (b *Backend) usable() error {
 
 // send writes one or more encoded packets under the write deadline.
 func (b *Backend) send(pkt []byte) error {
-	if err := b.port.SetWriteDeadline(time.Now().Add(b.cfg.WriteTimeout)); err != nil && !errors.Is(err, os.ErrNoDeadline) {
-		return fmt.Errorf("set write deadline: %w", err)
-	}
-	n, err := b.port.Write(pkt)
-	if err == nil && n < len(pkt) {
-		err = io.ErrShortWrite
-	}
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("port took no data for %v (unplugged or stalled?): %w", b.cfg.WriteTimeout, err)
-	case errors.Is(err, syscall.EIO), errors.Is(err, syscall.ENXIO), errors.Is(err, syscall.ENODEV):
-		return fmt.Errorf("port is gone (unplugged? restart the controller): %w", err)
-	}
+	_, err := tty.Write(b.port, pkt, b.cfg.WriteTimeout)
 	return err
 }

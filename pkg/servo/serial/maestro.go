@@ -1,7 +1,6 @@
 package serial
 
 import (
-	"errors"
 	"fmt"
 	"io"
 )
@@ -86,6 +85,3 @@ func DecodeSetTarget(r io.Reader) (SetTarget, error) {
 	}
 	return SetTarget{Channel: b[1], Target: uint16(b[2]) | uint16(b[3])<<7}, nil
 }
-
-// errShortWrite reports a writer that returned fewer bytes without an error.
-var errShortWrite = errors.New("short write")

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/fielderr"
@@ -72,11 +70,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fielderr.New("WriteTimeout", "%v is negative (0 means %v)", c.WriteTimeout, DefaultWriteTimeout))
 	}
 	return errors.Join(errs...)
-}
-
-// deadliner is implemented by *os.File and net.Conn.
-type deadliner interface {
-	SetWriteDeadline(time.Time) error
 }
 
 // Backend drives servos on one Maestro. It implements servo.Backend and is
@@ -245,21 +238,5 @@ func (b *Backend) send(targets []uint16, what string) error {
 // writeLocked writes p under the write deadline. Called with b.mu held (or
 // before b is shared).
 func (b *Backend) writeLocked(p []byte) (int, error) {
-	if d, ok := b.w.(deadliner); ok {
-		err := d.SetWriteDeadline(time.Now().Add(b.cfg.WriteTimeout))
-		if err != nil && !errors.Is(err, os.ErrNoDeadline) {
-			return 0, fmt.Errorf("set write deadline: %w", err)
-		}
-	}
-	n, err := b.w.Write(p)
-	if err == nil && n < len(p) {
-		err = errShortWrite
-	}
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = fmt.Errorf("port took no data for %v (unplugged or stalled?): %w", b.cfg.WriteTimeout, err)
-	case errors.Is(err, syscall.EIO), errors.Is(err, syscall.ENXIO), errors.Is(err, syscall.ENODEV):
-		err = fmt.Errorf("port is gone (unplugged? reopen it): %w", err)
-	}
-	return n, err
+	return tty.Write(b.w, p, b.cfg.WriteTimeout)
 }

@@ -447,28 +447,6 @@ func (s *Server) submit(ctx context.Context, o *op) {
 	}
 }
 
-func (s *Server) subscribe(c *session) {
-	s.subsMu.Lock()
-	s.subs[c] = struct{}{}
-	s.subsMu.Unlock()
-}
-
-func (s *Server) unsubscribe(c *session) {
-	s.subsMu.Lock()
-	delete(s.subs, c)
-	s.subsMu.Unlock()
-}
-
-// broadcast offers st to every subscriber without blocking.
-func (s *Server) broadcast(st *protocol.State) {
-	s.broadcasts.Add(1)
-	s.subsMu.Lock()
-	defer s.subsMu.Unlock()
-	for c := range s.subs {
-		c.pushEvent(st)
-	}
-}
-
 // errTooManyFiles is the accept error worth retrying after a pause.
 var errTooManyFiles error = syscall.EMFILE
 

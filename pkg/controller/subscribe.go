@@ -43,3 +43,27 @@ func (s *Server) broadcastTick(st *protocol.State, now time.Time, sent bool) {
 		c.lastTickAt = now
 	}
 }
+
+// subscribe adds c to the sessions every state is pushed to.
+func (s *Server) subscribe(c *session) {
+	s.subsMu.Lock()
+	s.subs[c] = struct{}{}
+	s.subsMu.Unlock()
+}
+
+// unsubscribe removes c from them.
+func (s *Server) unsubscribe(c *session) {
+	s.subsMu.Lock()
+	delete(s.subs, c)
+	s.subsMu.Unlock()
+}
+
+// broadcast offers st to every subscriber without blocking.
+func (s *Server) broadcast(st *protocol.State) {
+	s.broadcasts.Add(1)
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	for c := range s.subs {
+		c.pushEvent(st)
+	}
+}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/link"
@@ -41,9 +42,31 @@ type DiagInputs struct {
 }
 
 // Diagnostics decides the /diagnostics entries and their levels: the link,
-// the controller and hand tracking.
+// the controller, hand tracking, and one entry per bus servo when the
+// controller reports servo telemetry.
 func Diagnostics(in DiagInputs) []DiagStatus {
-	return []DiagStatus{linkDiagnostics(in), controllerDiagnostics(in), handDiagnostics(in.Hand)}
+	out := []DiagStatus{linkDiagnostics(in), controllerDiagnostics(in), handDiagnostics(in.Hand)}
+	return append(out, servoDiagnostics(in)...)
+}
+
+// servoDiagnostics has one entry per bus servo: load, voltage and
+// temperature, an error while it reports an error flag.
+func servoDiagnostics(in DiagInputs) []DiagStatus {
+	if in.Gazebo || in.Arm == nil {
+		return nil
+	}
+	var out []DiagStatus
+	for _, s := range in.Arm.State.Servos {
+		st := DiagStatus{Name: fmt.Sprintf("aether_bridge: servo %d (%s)", s.ID, s.Joint), HardwareID: fmt.Sprintf("bus servo id %d", s.ID),
+			Level: DiagOK, Message: "ok"}
+		if len(s.Flags) > 0 {
+			st.Level, st.Message = DiagError, strings.Join(s.Flags, ", ")
+		}
+		st.Values = []KeyValue{kv("load_pct", s.Load), kv("voltage_v", s.Volts), kv("temperature_c", s.TempC),
+			kv("moving", s.Moving), kv("flags", strings.Join(s.Flags, ", "))}
+		out = append(out, st)
+	}
+	return out
 }
 
 func kv(k string, v any) KeyValue { return KeyValue{Key: k, Value: fmt.Sprint(v)} }
@@ -90,6 +113,8 @@ func controllerDiagnostics(in DiagInputs) DiagStatus {
 	}
 	t := in.Arm.State
 	switch {
+	case t.Fault != "":
+		st.Level, st.Message = DiagError, t.Fault
 	case t.Estopped:
 		st.Level, st.Message = DiagWarn, "stop latched: publish false on /aether/estop to reset it"
 	case t.Watchdog != "" && t.Watchdog != protocol.WatchdogOK:
@@ -104,6 +129,10 @@ func controllerDiagnostics(in DiagInputs) DiagStatus {
 		kv("telemetry_age_ms", msText(in.Now.Sub(in.Arm.At))),
 		// Hobby servos are open-loop: the controller reports the angles it commanded.
 		kv("joint_states", "commanded (open-loop servos report no position)"),
+	}
+	if t.Feedback == protocol.FeedbackMeasured {
+		st.Values[len(st.Values)-1] = kv("joint_states", "measured (bus servos report their position)")
+		st.Values = append(st.Values, kv("torque", t.Torque), kv("fault", t.Fault))
 	}
 	return st
 }

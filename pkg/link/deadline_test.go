@@ -82,13 +82,9 @@ func TestLegacyGripperChangeUsesTheLastPositionSent(t *testing.T) {
 	if res := rec.one(t, mustSend(t, l, protocol.Request{Type: protocol.TypeCommand, Gripper: &g})); !res.OK() {
 		t.Fatalf("gripper change: %+v", res)
 	}
-	var raws []string
-	for _, e := range srv.Executions() {
-		raws = append(raws, e.Raw)
-	}
 	want := `{"type":"command","x":120,"y":35.5,"z":210,"gripper":"open"}` + "\n" +
 		`{"type":"command","x":120,"y":35.5,"z":210,"gripper":"close"}`
-	if got := strings.Join(raws, "\n"); got != want {
+	if got := executedLines(srv); got != want {
 		t.Fatalf("seed server executed\n%s\nwant\n%s", got, want)
 	}
 }
@@ -122,13 +118,9 @@ func TestLegacyGripperChangeForgetsThePositionOnReconnectAndStop(t *testing.T) {
 		t.Fatalf("gripper change after a stop: %+v, want ErrNeedsPosition", res)
 	}
 
-	var raws []string
-	for _, e := range srv.Executions() {
-		raws = append(raws, e.Raw)
-	}
 	want := `{"type":"command","x":120,"y":35.5,"z":210,"gripper":"open"}` + "\n" +
 		`{"type":"command","x":150,"y":0,"z":200,"gripper":"open"}`
-	if got := strings.Join(raws, "\n"); got != want {
+	if got := executedLines(srv); got != want {
 		t.Fatalf("seed server executed\n%s\nwant only the two targets\n%s", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,6 +183,15 @@ func freeAddr(t *testing.T) string {
 func waitState(t *testing.T, l *link.Link, s link.State) {
 	t.Helper()
 	waitFor(t, 10*time.Second, "state "+s.String(), func() bool { return l.Metrics().State == s })
+}
+
+// executedLines is every line srv executed, as received, one per line.
+func executedLines(srv *fakectl.Server) string {
+	var raws []string
+	for _, e := range srv.Executions() {
+		raws = append(raws, e.Raw)
+	}
+	return strings.Join(raws, "\n")
 }
 
 // gripperCmd is a discrete gripper change at a fixed pose.

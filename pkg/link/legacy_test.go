@@ -31,17 +31,13 @@ func TestLegacySeedServer(t *testing.T) {
 			t.Fatalf("%s: %+v", id, res)
 		}
 	}
-	var raws []string
-	for _, e := range srv.Executions() {
-		raws = append(raws, e.Raw)
-	}
 	// FIFO commands go before the target slot.
 	want := []string{
 		`{"type":"command","x":150,"y":0,"z":200,"gripper":"close"}`, // 0.7 rounds to close
 		`{"type":"command","x":120,"y":35.5,"z":210,"gripper":"open"}`,
 	}
-	if strings.Join(raws, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("seed server executed\n%s\nwant the seed format\n%s", strings.Join(raws, "\n"), strings.Join(want, "\n"))
+	if got := executedLines(srv); got != strings.Join(want, "\n") {
+		t.Fatalf("seed server executed\n%s\nwant the seed format\n%s", got, strings.Join(want, "\n"))
 	}
 
 	// A seed server does not know stop: its error reply is the final Result.

@@ -140,6 +140,9 @@ func TestWriteDrivesAndReadsBack(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			fb := startBus(t, f, []int{2048, 2048, 2048, 2048, 2048, 2048})
 			b := open(t, f, fb)
+			if err := b.Write([]float64{0, 0, 0, 0, 0}, 0); err != nil { // torque on where it is
+				t.Fatal(err)
+			}
 			if err := b.Write([]float64{0, math.Pi / 4, 0, 0, 0}, 1); err != nil {
 				t.Fatal(err)
 			}
@@ -231,9 +234,26 @@ func TestOverloadLatchesAndRecovers(t *testing.T) {
 			if f.make == bustest.Dynamixel && fb.Stats().Instructions[dynamixel.InstReboot] != before+1 {
 				t.Fatal("recovering a DYNAMIXEL did not REBOOT it")
 			}
-			if err := b.Write([]float64{0.1, 0, 0, 0, 0}, 0); err != nil {
+			if err := b.Write([]float64{0, 0, 0, 0, 0}, 0); err != nil { // from where it is
 				t.Fatalf("Write after Recover: %v", err)
 			}
 		})
+	}
+}
+
+// A joint resting outside its calibrated range: the controller's goal is
+// clamped to the range, which would make the joint jump when torque comes
+// on; the backend refuses and names it.
+func TestTorqueOnRefusesAJump(t *testing.T) {
+	for _, f := range families {
+		fb := startBus(t, f, []int{2048, 900, 2048, 2048, 2048, 2048}) // shoulder below tick_min 1024
+		b := open(t, f, fb)
+		err := b.Write([]float64{0, -math.Pi / 2, 0, 0, 0}, 0) // clamped to the range's end
+		if err == nil || !strings.Contains(err.Error(), `id 2 (joint "shoulder"): its goal 1024 is 124 ticks from where it is (900); torque stays off`) {
+			t.Fatalf("%s: Write = %v", f.name, err)
+		}
+		if fb.Servo(1).Torque() {
+			t.Fatalf("%s: torque came on", f.name)
+		}
 	}
 }

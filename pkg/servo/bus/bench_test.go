@@ -25,7 +25,7 @@ func BenchmarkBusCycle(b *testing.B) {
 			}
 			defer be.Close()
 			goal := []float64{0.1, 0.2, 0.3, 0.4, 0.5}
-			if err := be.Write(goal, 0.5); err != nil { // torque on, outside the loop
+			if err := be.Write(make([]float64, len(goal)), 0); err != nil { // torque on where it rests, outside the loop
 				b.Fatal(err)
 			}
 			fb.ResetStats()

@@ -11,12 +11,18 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/servo/tty"
 )
 
+// MaxTorqueOnStep is how far, in ticks, a goal may lie from a servo's
+// measured position when torque is switched on (57 ticks = 5° at 4096 per
+// turn): the controller starts from the measured pose, so a larger step
+// means a joint rests outside its calibrated range and would jump to it.
+const MaxTorqueOnStep = 57
+
 // Write sends every goal in one SYNC WRITE (turning torque on first if it
 // was off), then reads the positions back (one SYNC READ). The goals are
 // checked against the calibrations before anything is sent. While a fault
 // is latched nothing is sent and the error wraps servo.ErrFault. Torque is
-// only turned on if every servo's position was read in the previous cycle,
-// so the arm cannot jump to a stale pose.
+// only turned on if every servo's position was read in the previous cycle
+// and every goal lies within MaxTorqueOnStep of it, so the arm cannot jump.
 func (b *Backend) Write(joints []float64, gripper float64) error {
 	ticks, err := b.cals.Ticks(joints, gripper)
 	if err != nil {
@@ -39,6 +45,12 @@ func (b *Backend) Write(joints []float64, gripper float64) error {
 	if enable {
 		if i := slices.Index(b.fresh, false); i >= 0 {
 			return fmt.Errorf("%s: %s: position not read in the last cycle; torque stays off until it answers", b.name, b.label(i))
+		}
+		for i, t := range ticks {
+			if d := t - b.ticks[i]; d > MaxTorqueOnStep || d < -MaxTorqueOnStep {
+				return fmt.Errorf("%s: %s: its goal %d is %d ticks from where it is (%d); torque stays off so the arm does not jump (is the joint outside its calibrated range %d..%d? move it inside by hand)",
+					b.name, b.label(i), t, d, b.ticks[i], b.cals[i].TickMin, b.cals[i].TickMax)
+			}
 		}
 		on := make([]byte, len(b.ids))
 		for i := range on {

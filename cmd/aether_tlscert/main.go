@@ -63,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if *force {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	} else if err := refuseExisting(*keyFile, *certFile); err != nil {
+		return err // before writing either: never a new key beside an old certificate
 	}
 	for _, f := range []struct {
 		path string
@@ -81,12 +83,32 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// refuseExisting says which of paths exists, to be removed or --force'd.
+func refuseExisting(paths ...string) error {
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			return existsErr(p)
+		}
+	}
+	return nil
+}
+
+func existsErr(path string) error {
+	return fmt.Errorf("%s exists: remove it or add --force (the bridge's pinned fingerprint then changes)", path)
+}
+
+// writeFile writes data to path with mode, also when --force reuses a
+// file that had another mode (a key left readable by all).
 func writeFile(path string, data []byte, flags int, mode os.FileMode) error {
 	f, err := os.OpenFile(path, flags, mode)
 	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("%s exists: remove it or add --force (the bridge's pinned fingerprint then changes)", path)
+		return existsErr(path)
 	}
 	if err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := f.Write(data); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,5 +37,31 @@ func TestMakesAPairAndPrintsItsFingerprint(t *testing.T) {
 	}
 	if fp2, _ := tlsutil.FileFingerprint(cert); fp2 == fp {
 		t.Fatal("--force kept the old certificate")
+	}
+}
+
+// --force writes the key readable by its owner only, also over a key file
+// that was readable by all; without --force an existing certificate stops
+// the run before a new key is written beside it.
+func TestForceKeepsTheKeyPrivateAndNothingIsHalfWritten(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "c.crt"), filepath.Join(dir, "c.key")
+	if err := os.WriteFile(cert, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"-cert", cert, "-key", key}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), cert) {
+		t.Fatalf("existing certificate: %v, want it named", err)
+	}
+	if _, err := os.Stat(key); !os.IsNotExist(err) {
+		t.Fatalf("a key was written beside the old certificate (%v)", err)
+	}
+	if err := os.WriteFile(key, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"-cert", cert, "-key", key, "-force"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key mode after --force: %v (%v), want 0600", st.Mode().Perm(), err)
 	}
 }

@@ -47,6 +47,20 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		return req, &Error{Code: CodeInvalidCommand, Message: fmt.Sprintf("unknown type %.40q: use one of %s", s, typeList())}
 	}
 
+	for _, decode := range fieldDecoders {
+		if err := decode(raw, &req); err != nil {
+			return req, err
+		}
+	}
+	return req, checkRequired(&req)
+}
+
+// fieldDecoders decode the optional fields, in the order their errors take
+// precedence.
+var fieldDecoders = [...]func(map[string]json.RawMessage, *Request) *Error{decodeMotionFields, decodeSessionFields, decodeServoFields}
+
+// decodeMotionFields decodes the target fields: x, y, z, gripper, ttl_ms.
+func decodeMotionFields(raw map[string]json.RawMessage, req *Request) *Error {
 	for _, f := range []struct {
 		name string
 		dst  **float64
@@ -54,7 +68,7 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		if b, ok := present(raw, f.name); ok {
 			v, err := parseNumber(f.name, b, "a number of millimetres")
 			if err != nil {
-				return req, err
+				return err
 			}
 			*f.dst = &v
 		}
@@ -62,97 +76,114 @@ func DecodeRequest(line []byte) (Request, *Error) {
 	if b, ok := present(raw, "gripper"); ok {
 		var g Gripper
 		if err := g.UnmarshalJSON(b); err != nil {
-			return req, err.(*Error)
+			return err.(*Error)
 		}
 		req.Gripper = &g
 	}
 	if b, ok := present(raw, "ttl_ms"); ok {
 		n, err := parseInt("ttl_ms", b, "a whole number of milliseconds greater than 0")
 		if err != nil {
-			return req, err
+			return err
 		}
 		if n <= 0 {
-			return req, &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "ttl_ms" is %d: use a whole number of milliseconds greater than 0, or leave it out for no limit`, n)}
+			return &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "ttl_ms" is %d: use a whole number of milliseconds greater than 0, or leave it out for no limit`, n)}
 		}
 		req.TTLms = &n
 	}
+	return nil
+}
+
+// decodeSessionFields decodes the fields of subscribe and hello: rate_hz,
+// version, client, role, token, resume.
+func decodeSessionFields(raw map[string]json.RawMessage, req *Request) *Error {
+	var err *Error
 	if b, ok := present(raw, "rate_hz"); ok {
 		v, err := parseNumber("rate_hz", b, "a number of states per second")
 		if err != nil {
-			return req, err
+			return err
 		}
 		if !(v > 0 && v <= MaxRateHz) {
-			return req, &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "rate_hz" is %g: use a number of states per second above 0 and at most %d (the server sends at most one per servo tick), or leave it out for events on change only`, v, MaxRateHz)}
+			return &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "rate_hz" is %g: use a number of states per second above 0 and at most %d (the server sends at most one per servo tick), or leave it out for events on change only`, v, MaxRateHz)}
 		}
 		req.RateHz = &v
 	}
 	if b, ok := present(raw, "version"); ok {
 		n, err := parseInt("version", b, "a whole number")
 		if err != nil {
-			return req, err
+			return err
 		}
 		if n != Version {
-			return req, &Error{Code: CodeUnsupportedVersion, Message: fmt.Sprintf("protocol version %d is not supported: this server speaks version %d", n, Version)}
+			return &Error{Code: CodeUnsupportedVersion, Message: fmt.Sprintf("protocol version %d is not supported: this server speaks version %d", n, Version)}
 		}
 		v := int(n)
 		req.Version = &v
 	}
 	if b, ok := present(raw, "client"); ok {
 		if req.Client, err = decodeString("client", b); err != nil {
-			return req, err
+			return err
 		}
 	}
 	if b, ok := present(raw, "role"); ok {
 		s, err := decodeString("role", b)
 		if err != nil {
-			return req, err
+			return err
 		}
 		req.Role = Role(s)
 		if !req.Role.Valid() {
-			return req, &Error{Code: CodeInvalidCommand, Message: fmt.Sprintf(`unknown role %.40q: use "control" or "monitor"`, s)}
+			return &Error{Code: CodeInvalidCommand, Message: fmt.Sprintf(`unknown role %.40q: use "control" or "monitor"`, s)}
 		}
 	}
 	if b, ok := present(raw, "token"); ok {
 		if req.Token, err = decodeString("token", b); err != nil {
-			return req, err
+			return err
 		}
 	}
 	if b, ok := present(raw, "resume"); ok {
-		if string(b) != "true" && string(b) != "false" {
-			return req, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "resume" must be true or false, got %s`, jsonKind(b))}
+		v, err := parseBool("resume", b)
+		if err != nil {
+			return err
 		}
-		req.Resume = string(b) == "true"
+		req.Resume = v
 	}
+	return nil
+}
 
+// decodeServoFields decodes the joint-space and torque fields: joints, on.
+func decodeServoFields(raw map[string]json.RawMessage, req *Request) *Error {
 	if b, ok := present(raw, "joints"); ok {
 		var items []json.RawMessage
 		if len(b) == 0 || b[0] != '[' || json.Unmarshal(b, &items) != nil {
-			return req, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "joints" must be an array of joint angles in degrees, got %s`, jsonKind(b))}
+			return &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "joints" must be an array of joint angles in degrees, got %s`, jsonKind(b))}
 		}
 		if len(items) == 0 || len(items) > maxJoints {
-			return req, &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "joints" has %d angles: send one per joint of the arm, in degrees`, len(items))}
+			return &Error{Code: CodeOutOfRange, Message: fmt.Sprintf(`field "joints" has %d angles: send one per joint of the arm, in degrees`, len(items))}
 		}
 		req.Joints = make([]float64, len(items))
 		for i, it := range items {
 			v, err := parseNumber(fmt.Sprintf("joints[%d]", i), it, "a joint angle in degrees")
 			if err != nil {
-				return req, err
+				return err
 			}
 			req.Joints[i] = v
 		}
 	}
 	if b, ok := present(raw, "on"); ok {
-		var on bool
-		if json.Unmarshal(b, &on) != nil {
-			return req, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field "on" must be true or false, got %s`, jsonKind(b))}
+		on, err := parseBool("on", b)
+		if err != nil {
+			return err
 		}
 		req.On = &on
 	}
+	return nil
+}
 
+// checkRequired reports a field req's type needs and lacks, or a
+// combination it does not allow.
+func checkRequired(req *Request) *Error {
 	switch req.Type {
 	case TypeTorque:
 		if req.On == nil {
-			return req, &Error{Code: CodeMissingField, Message: `missing field "on": send {"type":"torque","on":false} to make the arm limp, "on":true to hold it again`}
+			return &Error{Code: CodeMissingField, Message: `missing field "on": send {"type":"torque","on":false} to make the arm limp, "on":true to hold it again`}
 		}
 	case TypeCommand:
 		var missing []string
@@ -166,7 +197,7 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		}
 		if req.Joints != nil {
 			if len(missing) < 3 {
-				return req, &Error{Code: CodeInvalidCommand, Message: `a command has either "joints" (degrees) or "x", "y", "z" (millimetres), not both`}
+				return &Error{Code: CodeInvalidCommand, Message: `a command has either "joints" (degrees) or "x", "y", "z" (millimetres), not both`}
 			}
 			break
 		}
@@ -178,14 +209,25 @@ func DecodeRequest(line []byte) (Request, *Error) {
 			if len(missing) > 1 {
 				word = "fields"
 			}
-			return req, &Error{Code: CodeMissingField, Message: fmt.Sprintf("missing %s %s: a command needs x, y and z in millimetres (or none of them, with \"gripper\", to change only the gripper)", word, strings.Join(missing, ", "))}
+			return &Error{Code: CodeMissingField, Message: fmt.Sprintf("missing %s %s: a command needs x, y and z in millimetres (or none of them, with \"gripper\", to change only the gripper)", word, strings.Join(missing, ", "))}
 		}
 	case TypeHello:
 		if req.Version == nil {
-			return req, &Error{Code: CodeMissingField, Message: fmt.Sprintf(`missing field "version": a hello needs "version":%d`, Version)}
+			return &Error{Code: CodeMissingField, Message: fmt.Sprintf(`missing field "version": a hello needs "version":%d`, Version)}
 		}
 	}
-	return req, nil
+	return nil
+}
+
+// parseBool decodes a JSON true or false.
+func parseBool(name string, b json.RawMessage) (bool, *Error) {
+	switch string(b) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, &Error{Code: CodeBadType, Message: fmt.Sprintf(`field %q must be true or false, got %s`, name, jsonKind(b))}
 }
 
 // maxJoints bounds the "joints" array far above any arm's joint count.

@@ -305,10 +305,14 @@ func (a Arm) Model() ik.Model {
 
 // Hash identifies the effective model (Model: kinematics with joint limits
 // narrowed to the servos' ranges), as sent in the hello reply's arm_hash:
-// "sha256:" and ik.Model.Hash. The bridge hashes its own Model the same way,
-// so two arm files that would make the two sides check targets differently
-// hash differently.
-func (a Arm) Hash() string { return "sha256:" + a.Model().Hash() }
+// ModelHash of Model. The bridge hashes its own model the same way, so two
+// arm files that would make the two sides check targets differently hash
+// differently.
+func (a Arm) Hash() string { return ModelHash(a.Model()) }
+
+// ModelHash is the arm_hash of a kinematic model: "sha256:" and
+// ik.Model.Hash.
+func ModelHash(m ik.Model) string { return "sha256:" + m.Hash() }
 
 // servoFor returns the index and calibration of the servo driving joint.
 func (a Arm) servoFor(joint string) (int, servo.Calibration, bool) {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aether-lab/aether-bridge/pkg/ik"
+	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
 
@@ -22,10 +22,6 @@ const (
 type ServerChecker interface {
 	CheckServer(info *protocol.ServerInfo) error
 }
-
-// ArmHash is the hash of an effective arm model as the controller sends it
-// in its hello reply (server.arm_hash; armfile.Arm.Hash).
-func ArmHash(m ik.Model) string { return "sha256:" + m.Hash() }
 
 // ArmCheck is the outcome of comparing the controller's arm model with the
 // bridge's, for /aether/link_state and /diagnostics.
@@ -86,7 +82,7 @@ func (c *Core) motionRefused() error {
 }
 
 func (c *Core) compareArm(info *protocol.ServerInfo) ArmCheck {
-	own := ArmHash(c.cfg.Arm)
+	own := armfile.ModelHash(c.cfg.Arm) // as the controller hashes its effective model
 	if info == nil || info.ArmHash == "" {
 		return ArmCheck{Bridge: own}
 	}

@@ -50,10 +50,10 @@ func TestArmHashMatchesTheControllersForTheSameFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, want := ArmHash(s.Arm), ctl.Hash(); got != want {
+		if got, want := armfile.ModelHash(s.Arm), ctl.Hash(); got != want {
 			t.Errorf("arm %q: bridge hash %s, controller hash %s", file, got, want)
 		}
-		hashes[file] = ArmHash(s.Arm)
+		hashes[file] = armfile.ModelHash(s.Arm)
 	}
 	if hashes[armYAML] == hashes[narrow] {
 		t.Error("a narrower servo range does not change arm_hash")
@@ -67,7 +67,7 @@ func coreWithArm(t *testing.T, policy string) (*Core, *fakeSink, *ackLog, string
 		t.Fatal(err)
 	}
 	c, sink, log := newCore(t, s.Core())
-	return c, sink, log, ArmHash(s.Arm)
+	return c, sink, log, armfile.ModelHash(s.Arm)
 }
 
 func TestArmMismatchRefusesMotionUntilAMatchingController(t *testing.T) {

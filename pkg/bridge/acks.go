@@ -65,7 +65,7 @@ func (c *Core) track(source string, id protocol.ID, err error, p pending) {
 	}
 	if r, early := c.early[id]; early {
 		delete(c.early, id)
-		delete(c.arm.awaiting, id)
+		c.arm.answered(id)
 		c.mu.Unlock()
 		c.publish(r.ack(p))
 		return
@@ -77,7 +77,7 @@ func (c *Core) track(source string, id protocol.ID, err error, p pending) {
 	// Bound memory: forget the oldest entries (their results are then dropped).
 	for len(c.pending) > c.cfg.MaxPending && len(c.order) > 0 {
 		delete(c.pending, c.order[0])
-		delete(c.arm.awaiting, c.order[0])
+		c.arm.answered(c.order[0])
 		c.order = c.order[1:]
 	}
 	if len(c.order) > 2*c.cfg.MaxPending { // compact ids already answered
@@ -116,7 +116,7 @@ func (c *Core) Result(id protocol.ID, resp protocol.Response, err error, rtt tim
 		return
 	}
 	delete(c.pending, id)
-	delete(c.arm.awaiting, id)
+	c.arm.answered(id)
 	c.mu.Unlock()
 	c.publish(r.ack(p))
 }

@@ -145,6 +145,34 @@ func TestHandWaitsForThePoseAfterAHome(t *testing.T) {
 	}
 }
 
+// A hand in view does not cut ~/home short: once the home is answered the
+// arm reports itself moving home, and relative mode re-anchors only when it
+// reports rest there (anchoring mid-way, its first target would replace
+// the home and stop the arm where it was).
+func TestHandLetsAHomeFinishBeforeReanchoring(t *testing.T) {
+	r := newHandRig(t, hand.Mapping{Filter: sharp})
+	r.report(ik.Point{X: 0.22, Y: 0.1, Z: 0.08})
+	r.frame(&hand.Point{X: 0, Y: 0, Z: 0.5})
+	id, err := r.core.Home("~/home")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.core.Result(id, protocol.OK(id, "Homing"), nil, time.Millisecond)
+	sent := len(r.sink.targets)
+	r.core.Telemetry(protocol.State{Pose: protocol.Point{X: 150, Y: 50, Z: 140}, Moving: true}) // on its way home
+	r.frame(&hand.Point{X: 0, Y: 0, Z: 0.5})
+	r.frame(&hand.Point{X: 0.01, Y: 0, Z: 0.5})
+	if len(r.sink.targets) != sent {
+		t.Fatalf("hand targets %v while the home was still moving: they would stop it mid-way", r.sink.targets[sent:])
+	}
+	home := ik.Point{X: 0.07, Y: 0, Z: 0.2}
+	r.report(home) // at rest
+	r.frame(&hand.Point{X: 0.01, Y: 0, Z: 0.5})
+	if got := r.lastTarget(); !nearM(got, home) {
+		t.Fatalf("engaged at %v, want home %v", got, home)
+	}
+}
+
 // Absolute mode maps a known palm position through axis map, scale and
 // offset: a camera facing the user, palm 10 cm towards the camera, 2 cm
 // right, 4 cm up.

@@ -38,18 +38,30 @@ type ArmState struct {
 }
 
 // armView is what the Core knows of the arm: only what the controller
-// reported, and nothing reported before the last home, reset or stop was
-// answered. Guarded by Core.mu.
+// reported, nothing reported before the last home, reset or stop was
+// answered, and nothing while the move that home started still runs.
+// Guarded by Core.mu.
 type armView struct {
 	link     LinkStatus
 	pose     *ik.Point            // tool position, mm; nil = unknown
 	awaiting map[protocol.ID]bool // home/reset/stop sent, not answered: reports meanwhile may predate them
+	settling bool                 // one was answered: the pose stays unknown until the arm reports it rests
 }
 
-// clear forgets the pose until id is answered. Core.mu must be held.
+// clear forgets the pose until id is answered and the arm rests. Core.mu
+// must be held.
 func (a *armView) clear(id protocol.ID) {
 	a.pose = nil
 	a.awaiting[id] = true
+}
+
+// answered ends the wait for id's reply (or gives up on it). Core.mu must
+// be held.
+func (a *armView) answered(id protocol.ID) {
+	if a.awaiting[id] {
+		delete(a.awaiting, id)
+		a.settling = true
+	}
 }
 
 // LinkState records a change of the sink's connection (Events).
@@ -73,9 +85,9 @@ func (c *Core) LinkState(sc link.StateChange) {
 func (c *Core) Telemetry(s protocol.State) {
 	now := time.Now()
 	c.mu.Lock()
-	if len(c.arm.awaiting) == 0 {
+	if len(c.arm.awaiting) == 0 && !(c.arm.settling && s.Moving) {
 		p := ik.Point{X: s.Pose.X, Y: s.Pose.Y, Z: s.Pose.Z}
-		c.arm.pose = &p
+		c.arm.pose, c.arm.settling = &p, false
 	}
 	st := &c.arm.link
 	control := s.Control == c.cfg.ClientName
@@ -116,8 +128,10 @@ func (c *Core) Link() LinkStatus {
 }
 
 // Position returns the tool position the controller last reported, in
-// metres, and false when it is unknown: nothing reported yet, or a home,
-// reset or stop is not answered yet (the pose reported before it is stale).
+// metres, and false when it is unknown: nothing reported yet, a home,
+// reset or stop is not answered yet (the pose reported before it is
+// stale), or the arm has not reported coming to rest since (a hand
+// anchored mid-home would stop the home where it anchored).
 func (c *Core) Position() (ik.Point, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -61,6 +61,33 @@ func TestCommandsWhileTheControllerIsDownNeverRunLate(t *testing.T) {
 	}
 }
 
+// A command that waits behind a full window gets its expired Result at its
+// deadline, also when a request without a deadline (status) waits ahead of
+// it, not only once the request in flight times out.
+func TestACommandBehindAFullWindowExpiresOnTime(t *testing.T) {
+	leakCheck(t)
+	srv := startServer(t, "127.0.0.1:0", fakectl.ModeMute, "") // answers hello, never a request
+	var rec recorder
+	cfg := rec.config(srv.Addr())
+	cfg.MaxInFlight = 1
+	cfg.AckTimeout = time.Minute
+	cfg.MaxCommandAge = 100 * time.Millisecond
+	l := newLink(t, cfg)
+	waitState(t, l, link.StateConnected)
+
+	home := mustSend(t, l, protocol.Request{Type: protocol.TypeHome}) // fills the window
+	waitFor(t, 10*time.Second, "the home in flight", func() bool { return l.Metrics().Sent >= 1 })
+	mustSend(t, l, protocol.Request{Type: protocol.TypeStatus})
+	g := protocol.Gripper(1)
+	grip := mustSend(t, l, protocol.Request{Type: protocol.TypeCommand, Gripper: &g})
+	if res := rec.one(t, grip); !errors.Is(res.Err, link.ErrCommandExpired) || res.Sends != 0 {
+		t.Fatalf("gripper behind a full window: %+v, want ErrCommandExpired, never sent", res)
+	}
+	if rec.has(home) {
+		t.Fatal("the gripper's Result waited for the home's ack timeout")
+	}
+}
+
 // A seed-protocol server needs a position in every command: a gripper
 // change gets the position the link last sent to that server, never a
 // guess, and is refused before any was sent.

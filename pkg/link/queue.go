@@ -128,19 +128,38 @@ func (l *Link) expire(now time.Time) {
 func (l *Link) nextExpiry() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.nextExpiryLocked()
+}
+
+// nextExpiryLocked is nextExpiry with l.mu held.
+func (l *Link) nextExpiryLocked() time.Time {
 	var at time.Time
-	consider := func(e *entry) {
-		if e != nil && !e.expires.IsZero() && (at.IsZero() || e.expires.Before(at)) {
-			at = e.expires
-		}
-	}
-	consider(l.target)
-	for _, q := range [][]*entry{l.resend, l.queue} {
-		for _, e := range q {
-			consider(e)
+	for _, t := range [...]time.Time{l.targetExpiryLocked(), firstExpiry(l.resend), firstExpiry(l.queue)} {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
 		}
 	}
 	return at
+}
+
+// targetExpiryLocked is the slot target's deadline, or zero.
+func (l *Link) targetExpiryLocked() time.Time {
+	if l.target == nil {
+		return time.Time{}
+	}
+	return l.target.expires
+}
+
+// firstExpiry is the deadline of the first request in q that has one (a
+// stop, status or ping has none): the earliest, since q holds requests in
+// the order they were made and each lives MaxCommandAge. Zero if none.
+func firstExpiry(q []*entry) time.Time {
+	for _, e := range q {
+		if !e.expires.IsZero() {
+			return e.expires
+		}
+	}
+	return time.Time{}
 }
 
 // requeueLost sorts out what was in flight when a connection ended: stops

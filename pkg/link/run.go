@@ -251,15 +251,10 @@ func (l *Link) nextWake(now time.Time, legacy bool, window int, lastSend time.Ti
 			wake = at
 		}
 	}
-	// A request waiting behind a full window still gets its expired
-	// Result on time.
-	for _, q := range [][]*entry{l.resend, l.queue} {
-		if len(q) > 0 && !q[0].expires.IsZero() && q[0].expires.Before(wake) {
-			wake = q[0].expires
-		}
-	}
-	if e := l.target; e != nil && !e.expires.IsZero() && e.expires.Before(wake) {
-		wake = e.expires
+	// A request waiting behind a full window (or behind a status or ping,
+	// which have no deadline) still gets its expired Result on time.
+	if at := l.nextExpiryLocked(); !at.IsZero() && at.Before(wake) {
+		wake = at
 	}
 	for _, e := range l.inflight {
 		if e.deadline.Before(wake) {

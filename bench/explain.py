@@ -5,6 +5,8 @@ bench/bench.sh took)."""
 
 from pathlib import Path
 
+import rospath
+
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "build" / "bench"
 
 METHOD = [
@@ -193,18 +195,18 @@ def why(x, r):
                 f"{pprof_top('controller')}. A blocking Python client on loopback reaches "
                 f"{r['seed']['ok_per_s']:.0f}/s because the round trip is ~0.1 ms; 10 × that is more than the "
                 f"controller can decide on one connection. pipelined link profile (pprof): {pprof_top('link')}.")
+    if fig == "P3" and name.startswith(rospath.NAME_PREFIX):
+        return rospath.why(x, r, top(r, "bridge"))
     if fig == "P3":
         o, rl = fl["ours"], fl["relay"]
         return (f"Nothing that goes through rclgo on this machine gets near 20000/s: the trivial relay passes "
                 f"{rl['ok_per_s']:.0f}/s under the same kind of flood, and the flood publisher gets "
-                f"{o['publish_per_s']:.0f}/s out of rclpy while using a core of the two. rclgo's executor "
-                f"(WaitSet.Run) rebuilds its wait set and takes one message per subscription per rcl_wait; the "
-                f"bridge's wait set holds 5 subscriptions and 10 services against the relay's one "
-                f"subscription, and it publishes an ack for every target it takes (the relay publishes one "
-                f"echo); DDS keeps only the newest 10 targets, so the rest are dropped before the bridge sees "
-                f"them (the flood's latest-wins). Profile of the bridge under the flood: {top(r, 'bridge')}. "
-                f"An rclpy subscriber received {o['ok_per_s']:.0f} ok acks/s of them. Suggested (product): "
-                f"a wait set of its own for /aether/target, and drain every queued message per wake-up.")
+                f"{o['publish_per_s']:.0f}/s out of rclpy while using a core of the two. The bridge's wait loop "
+                f"takes one target per wake-up from a depth-1 reader (latest wins: the flood's older targets are "
+                f"dropped by DDS), so its acked/s is its wake-up rate; per wake-up it also validates the target, "
+                f"hands it to the link's writer goroutine and publishes an ack when the reply comes (the relay "
+                f"publishes one echo). Profile of the bridge under the flood: {top(r, 'bridge')}. "
+                f"An rclpy subscriber received {o['ok_per_s']:.0f} ok acks/s of them.")
     if fig == "P5" and "CPU" in name:
         tick = bench_ns("controller", "BenchmarkTick")
         tick_text = (f"{tick / 1000:.2f} µs (BenchmarkTick), {100 * tick * 100 / 1e9:.4f} % of a core"

@@ -15,6 +15,7 @@ from pathlib import Path
 import report
 
 HERE = Path(__file__).resolve().parent
+NAME_PREFIX = "ROS path: "  # every row of this file; explain.why hands them to why() below
 ROSBRIDGE_CEILING = 5000  # acked/s, the issue's floor for P3 through ROS
 GRIPPER_RATE, GRIPPER_SECONDS = 1000, 10
 
@@ -60,16 +61,42 @@ def rows(r):
     relay, echo = fl["relay"]["ok_per_s"], rp["echo"]["ok_per_s"]
     g = rp["gripper"]
     errs = ", ".join(f"{k} {v}" for k, v in sorted(g["errors"].items())) or "none"
+    vs = NAME_PREFIX + "acked commands/s through ROS vs "
     return [
-        report.row("P3", "acked commands/s through ROS vs the trivial rclgo relay's echoes/s, same flood", round(ros), "1/s",
-            round(relay), "trivial rclgo relay, same rclpy flood",
-            f"≥ 1 × relay and ≥ {ROSBRIDGE_CEILING}/s", ros >= relay and ros >= ROSBRIDGE_CEILING),
-        report.row("P3", "acked commands/s through ROS vs an rclpy echo node's echoes/s, same flood", round(ros), "1/s",
-            round(echo), "rclpy echo node, same rclpy flood", "", None),
-        report.row("P3", f"gripper stream {GRIPPER_RATE / 1000:g} kHz × {g['seconds']:g} s: commands without an ack",
-            g["lost"], "", g["sent"], "commands published", "0", g["lost"] == 0, ratio=None,
-            note=f"{g['ok']} ok, refused: {errs}"),
+        report.row("P3", vs + "the trivial rclgo relay's echoes/s, same flood", round(ros), "1/s", round(relay),
+                   "trivial rclgo relay, same rclpy flood", f"≥ 1 × relay and ≥ {ROSBRIDGE_CEILING}/s",
+                   ros >= relay and ros >= ROSBRIDGE_CEILING),
+        report.row("P3", vs + "an rclpy echo node's echoes/s, same flood", round(ros), "1/s", round(echo),
+                   "rclpy echo node, same rclpy flood", "", None),
+        report.row("P3", NAME_PREFIX + f"gripper stream {GRIPPER_RATE / 1000:g} kHz × {g['seconds']:g} s: "
+                   "commands without an ack", g["lost"], "", g["sent"], "commands published", "0", g["lost"] == 0,
+                   ratio=None, note=f"{g['ok']} ok, refused: {errs}"),
     ]
+
+
+def why(x, r, bridge_profile):
+    """This run's evidence for a missed ROS-path target; bridge_profile is the bridge's perf top."""
+    fl, rp = r["flood"], r["rospath"]
+    if "gripper" in x["name"]:
+        g = rp["gripper"]
+        return (f"{g['lost']} of {g['sent']} gripper commands got no ack within 10 s of the stream's end "
+                f"({g['ok']} ok, refused {g['errors'] or 'none'}). The publisher keeps 1000 (it drops nothing "
+                f"itself) and the bridge's reader and link queue hold 1000 each, so a loss means the bridge was "
+                f"off-CPU for over a second or the acks did not reach rclpy (/aether/ack keeps 100). Next step: "
+                f"compare the bridge's link counters (/diagnostics sent/acked) with the acks received.")
+    ros = fl["ours"].get("bridge_acked_per_s") or 0.0
+    return (f"The bridge acked {ros:.0f}/s while the same flood gave {fl['relay']['ok_per_s']:.0f} echoes/s "
+            f"through the trivial rclgo relay and {rp['echo']['ok_per_s']:.0f}/s through an rclpy echo node. "
+            f"Each wake-up of the bridge's wait loop takes the newest target (depth 1) and acts on it, so its "
+            f"rate is its wake-up rate; a wake-up costs rcl_wait over 5 subscriptions and 10 services (the "
+            f"relay's holds one subscription), IK, a hand-off to the link's writer goroutine and, per reply, "
+            f"the reader and dispatcher goroutines and an ack publish. Profile of the bridge under the flood: "
+            f"{bridge_profile}: thread switches, not the bridge's code. Tried in this session and not kept (A/B "
+            f"runs at load 6-10, no gain beyond noise): delivering replies without the link's dispatcher "
+            f"goroutine (BenchmarkLinkRoundTrip p50 33-34 µs either way), and serving the services from a "
+            f"second wait set so the hot rcl_wait holds 5 readers (acked/s 939 and 1381 against 1198 and "
+            f"1429). Next step: take a Go CPU and scheduler trace (runtime/trace) of the bridge under this "
+            f"flood to find which hand-off the wake-up waits on, on a quiet machine, before changing the link.")
 
 
 def details(r):

@@ -194,6 +194,10 @@ def test_rospath_rows_compare_with_relay_and_echo_and_count_lost_grippers():
     r["flood"]["ours"]["bridge_acked_per_s"] = 4500.0  # above the relay, below rosbridge's 5000/s
     assert rospath.rows(r)[0]["pass"] is False
     assert rospath.rows({"flood": r["flood"]}) == [] and rospath.details({}) == []
+    for x in rospath.rows(r):  # every missed ROS-path target is explained with the run's numbers
+        if x["pass"] is False:
+            text = explain.why(x, dict(r, steady30={"footprint": {}}))
+            assert ("4500/s" in text) if "relay" in x["name"] else ("2 of 10000" in text), text
 
 
 def test_flood_gripper_rejects_a_bad_rate():

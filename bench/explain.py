@@ -163,9 +163,10 @@ def why(x, r):
                 f"profile (taken under the P3 flood) is dominated by the kernel switching between threads "
                 f"({top(r, 'bridge')}), not by the bridge's own code. {load}a wake-up that waits for a core "
                 f"lands in the tail, and {sup} of {ours['sent']} targets were superseded because the writer had "
-                f"not taken them before the next one came. Suggested (product, not done here): write a target "
-                f"from the caller when the in-flight window has room instead of waking the writer goroutine, "
-                f"and deliver results without the dispatcher hop.")
+                f"not taken them before the next one came. Delivering results without the dispatcher hop was "
+                f"tried (issue 15) and not kept: BenchmarkLinkRoundTrip's p50 stayed at 33-34 µs. Next step: "
+                f"a runtime/trace of the bridge on a quiet machine to see which hand-off a target waits on, "
+                f"then write a target from the caller when the in-flight window has room if it is the writer's.")
     if fig == "P2" and "RSS" in name:
         k1, f = r["ours1k"], r["fifo"]["rss"]
         b, rl = k1["rss"], r["relay1k"]

@@ -173,7 +173,10 @@ func (l *Link) requeueLost(legacy bool, cause error) {
 	for _, e := range l.inflight {
 		lost := e.lastErr
 		if lost == nil {
-			lost = fmt.Errorf("%w (%v)", ErrConnLost, cause)
+			// Why a request kept for a re-send got no reply here, for its
+			// final Result should it expire before one.
+			lost = fmt.Errorf("%w (%w)", ErrConnLost, cause)
+			e.lastErr = lost
 		}
 		switch {
 		case e.kind == KindStop:

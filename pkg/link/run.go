@@ -230,7 +230,7 @@ func (l *Link) checkDeadlines(now time.Time) error {
 		}
 	}
 	if late != nil {
-		return fmt.Errorf("no reply to %s %s within %v", late.kind, late.id, l.cfg.AckTimeout)
+		return fmt.Errorf("%w: no reply to %s %s within %v", ErrAckTimeout, late.kind, late.id, l.cfg.AckTimeout)
 	}
 	return nil
 }

@@ -33,8 +33,10 @@ func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Dur
 	fs.Var((*durationValue)(p), name, usage)
 }
 
+// String shows the duration as --help prints defaults.
 func (d *durationValue) String() string { return time.Duration(*d).String() }
 
+// Set parses a flag value; the error says a unit is needed.
 func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	if err == nil {

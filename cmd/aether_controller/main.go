@@ -315,8 +315,10 @@ func listen(network, addr string, cfg *tls.Config) (net.Listener, error) {
 // hostList is a repeatable flag of host names.
 type hostList []string
 
+// String lists the hosts as given.
 func (h *hostList) String() string { return strings.Join(*h, ",") }
 
+// Set adds one --http-allow-host value.
 func (h *hostList) Set(s string) error {
 	if strings.Trim(s, ".:[]") == "" || strings.ContainsAny(s, "/*? ") {
 		return fmt.Errorf("%q is not a host name: use the name the browser shows, e.g. pi.lab or pi.lab:8080", s)
@@ -382,8 +384,10 @@ func openBackend(o options, arm armfile.Arm) (servo.Backend, error) {
 // i2cAddr is a 7-bit I²C address flag shown in hex.
 type i2cAddr uint16
 
+// String shows the address in hex.
 func (a *i2cAddr) String() string { return fmt.Sprintf("%#02x", uint16(*a)) }
 
+// Set parses a 7-bit address, hex or decimal.
 func (a *i2cAddr) Set(s string) error {
 	v, err := strconv.ParseUint(s, 0, 16)
 	if err != nil || v > 0x7f {

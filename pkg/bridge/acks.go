@@ -14,6 +14,7 @@ type ackError struct {
 	msg  string
 }
 
+// Error is the code and the message.
 func (e *ackError) Error() string { return string(e.code) + ": " + e.msg }
 
 func estopErr() error {

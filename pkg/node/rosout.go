@@ -27,8 +27,10 @@ type rosoutHandler struct {
 	with []slog.Attr
 }
 
+// Enabled accepts every level: levelGate filters.
 func (h rosoutHandler) Enabled(context.Context, slog.Level) bool { return true } // levelGate filters
 
+// Handle publishes r on /rosout.
 func (h rosoutHandler) Handle(_ context.Context, r slog.Record) error {
 	msg := rclmsg.NewLog()
 	msg.Stamp = h.n.header("").Stamp
@@ -42,6 +44,7 @@ func (h rosoutHandler) Handle(_ context.Context, r slog.Record) error {
 	return h.pub.Publish(msg) // a failure is not logged: that would come back here
 }
 
+// WithAttrs returns a handler that adds as to every line.
 func (h rosoutHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	h.with = append(append([]slog.Attr(nil), h.with...), as...)
 	return h
@@ -53,6 +56,7 @@ func (h rosoutHandler) WithGroup(string) slog.Handler { return h }
 // teeHandler sends every record to each of its handlers that wants it.
 type teeHandler []slog.Handler
 
+// Enabled reports whether any handler wants level l.
 func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	for _, h := range t {
 		if h.Enabled(ctx, l) {
@@ -62,6 +66,7 @@ func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return false
 }
 
+// Handle passes r to every handler that wants its level; the first error wins.
 func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	var first error
 	for _, h := range t {
@@ -74,6 +79,7 @@ func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
 	return first
 }
 
+// WithAttrs adds as to every handler.
 func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	out := make(teeHandler, len(t))
 	for i, h := range t {
@@ -82,6 +88,7 @@ func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return out
 }
 
+// WithGroup opens the group on every handler.
 func (t teeHandler) WithGroup(name string) slog.Handler {
 	out := make(teeHandler, len(t))
 	for i, h := range t {
@@ -116,12 +123,15 @@ type levelGate struct {
 	gate slog.Handler
 }
 
+// Enabled is the gate's answer.
 func (g levelGate) Enabled(ctx context.Context, l slog.Level) bool { return g.gate.Enabled(ctx, l) }
 
+// WithAttrs keeps the gate around the handler with as.
 func (g levelGate) WithAttrs(as []slog.Attr) slog.Handler {
 	return levelGate{g.Handler.WithAttrs(as), g.gate}
 }
 
+// WithGroup keeps the gate around the handler with the group.
 func (g levelGate) WithGroup(name string) slog.Handler {
 	return levelGate{g.Handler.WithGroup(name), g.gate}
 }

@@ -88,6 +88,7 @@ func splitHost(hostport string) (name, port string) {
 // flood the log.
 type serverErrors struct{ lim *ratelog.Limiter }
 
+// Write logs one of net/http's error lines.
 func (e serverErrors) Write(b []byte) (int, error) {
 	msg := strings.TrimSpace(string(b))
 	key := "http|" + msg[:min(len(msg), 40)]

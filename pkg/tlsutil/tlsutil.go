@@ -175,6 +175,7 @@ type FingerprintError struct {
 	Got, Want string
 }
 
+// Error says both fingerprints and how to fix the pin.
 func (e *FingerprintError) Error() string {
 	return fmt.Sprintf("the controller's certificate has fingerprint %s, but link.tls_fingerprint pins %s: "+
 		"check that controller_host points at the right controller; if its certificate was made anew, "+

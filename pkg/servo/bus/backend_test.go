@@ -257,3 +257,25 @@ func TestTorqueOnRefusesAJump(t *testing.T) {
 		}
 	}
 }
+
+// The adapter is unplugged: every call returns at once with an error that
+// says so, instead of hanging the motion loop.
+func TestUnpluggedPort(t *testing.T) {
+	f := families[0]
+	fb := startBus(t, f, []int{2048, 2048, 2048, 2048, 2048, 2048})
+	b := open(t, f, fb)
+	fb.Close()
+	for name, call := range map[string]func() error{
+		"Write": func() error { return b.Write([]float64{0, 0, 0, 0, 0}, 0) },
+		"Sense": b.Sense,
+	} {
+		start := time.Now()
+		err := call()
+		if err == nil || !strings.Contains(err.Error(), "port is gone") {
+			t.Errorf("%s on an unplugged port = %v", name, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %v", name, d)
+		}
+	}
+}

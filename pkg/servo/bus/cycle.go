@@ -130,13 +130,13 @@ func (b *Backend) collect(want, n int) []Status {
 	deadline := time.Now().Add(b.cfg.ReplyTimeout)
 	_ = b.port.SetReadDeadline(deadline)
 	var out []Status
-	for len(out) < want {
+	for len(out) < want && time.Now().Before(deadline) {
 		st, err := b.fam.ReadStatus(b.r)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				return out
 			}
-			continue // checksum error, partial packet: skip it
+			continue // checksum error, partial packet, a failing port: skip it until the budget ends
 		}
 		if len(st.Data) == n {
 			out = append(out, st)

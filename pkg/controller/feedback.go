@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/servo"
 )
 
 // Servos that report their position (servo.Feedback, the bus backends):
@@ -52,7 +53,13 @@ func (m *motion) applyTorque(o *op, now time.Time) protocol.Response {
 // write (which turns torque on) holds the arm where it is: power-on,
 // torque on and recovery never move it.
 func (m *motion) seedFromMeasured() {
-	meas := m.s.fb.Measured()
+	m.trackMeasured(m.s.fb.Measured())
+	m.halt() // target = cur, at rest
+}
+
+// trackMeasured puts the commanded pose at the measured one, keeping the
+// target.
+func (m *motion) trackMeasured(meas servo.Measurement) {
 	if meas.At.IsZero() {
 		return
 	}
@@ -62,8 +69,7 @@ func (m *motion) seedFromMeasured() {
 	}
 	copy(m.cur, q)
 	m.grip = meas.Gripper
-	m.halt()   // target = cur, at rest
-	m.resync() // the trajectory generator starts from here
+	m.resync()
 }
 
 // sense reads the servos while nothing commands them (released, or held on
@@ -74,10 +80,16 @@ func (m *motion) sense(now time.Time) {
 			m.logWriteErr(err)
 		}
 	}
-	if m.released {
-		m.seedFromMeasured()
-	}
 	meas := m.s.fb.Measured()
+	switch {
+	case m.released:
+		m.seedFromMeasured()
+	case !meas.Torque && m.fault == "":
+		// Engaged, but the servos refused torque so far (a read missed
+		// its budget): keep the target and start the move from where
+		// the arm is, so the goal that turns torque on is next to it.
+		m.trackMeasured(meas)
+	}
 	if meas.Fault != nil && m.fault == "" {
 		m.fault = meas.Fault.Error()
 		m.log.Error("servo fault: holding the arm; send torque on after removing the cause", "err", meas.Fault)

@@ -196,6 +196,11 @@ func TestReplyFaultsAreCountedAndSkipped(t *testing.T) {
 			if fb.Servo(1).Torque() {
 				t.Errorf("%s %+v: torque came on", f.name, fault)
 			}
+			fb.Servo(6).SetFault(bustest.Fault{})                        // it answers again: the refused Write read
+			b.Write([]float64{0, 0, 0, 0, 0}, 0)                         // again, as does every try, so after one good read…
+			if err := b.Write([]float64{0, 0, 0, 0, 0}, 0); err != nil { // …torque comes on
+				t.Errorf("%s %+v: Write once the servo answers again: %v", f.name, fault, err)
+			}
 		}
 	}
 }

@@ -44,12 +44,13 @@ func (b *Backend) Write(joints []float64, gripper float64) error {
 	enable := !b.torque
 	if enable {
 		if i := slices.Index(b.fresh, false); i >= 0 {
-			return fmt.Errorf("%s: %s: position not read in the last cycle; torque stays off until it answers", b.name, b.label(i))
+			return errors.Join(fmt.Errorf("%s: %s: position not read in the last cycle; torque stays off until it answers", b.name, b.label(i)),
+				b.sense()) // read again, so the next try can succeed
 		}
 		for i, t := range ticks {
 			if d := t - b.ticks[i]; d > MaxTorqueOnStep || d < -MaxTorqueOnStep {
-				return fmt.Errorf("%s: %s: its goal %d is %d ticks from where it is (%d); torque stays off so the arm does not jump (is the joint outside its calibrated range %d..%d? move it inside by hand)",
-					b.name, b.label(i), t, d, b.ticks[i], b.cals[i].TickMin, b.cals[i].TickMax)
+				return errors.Join(b.sense(), fmt.Errorf("%s: %s: its goal %d is %d ticks from where it is (%d); torque stays off so the arm does not jump (is the joint outside its calibrated range %d..%d? move it inside by hand)",
+					b.name, b.label(i), t, d, b.ticks[i], b.cals[i].TickMin, b.cals[i].TickMax))
 			}
 		}
 		on := make([]byte, len(b.ids))

@@ -6,7 +6,7 @@ import time
 import pytest
 from geometry_msgs.msg import PointStamped
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from std_msgs.msg import Float64
+from std_msgs.msg import Bool, Float64
 
 from aether_msgs.msg import CommandAck
 from conftest import free_port, start_bridge, start_controller, wait_connected
@@ -103,3 +103,17 @@ def test_target_burst_acts_on_the_newest(rig):
     # Older targets are dropped in the latest-wins slot or never taken; none is acted on after the newest.
     ys = [a.target.y for a in got if a.status == CommandAck.STATUS_OK]
     assert ys[-1] == pytest.approx(last_y), ys[-5:]
+
+
+def test_estop_burst_every_message_gets_an_ack(rig):
+    # Engage/release toggled back to back: each one is a stop or a reset the bridge must not drop.
+    peer, _, acks = rig
+    n = 200
+    pub = publisher(peer, Bool, "/aether/estop", depth=1000)
+    paced(n, 1e9, lambda k: pub.publish(Bool(data=k % 2 == 0)))
+    try:
+        peer.spin_until(lambda: len(from_source(acks, "/aether/estop")) >= n, timeout=30, what=f"{n} estop acks")
+    except AssertionError:
+        pass  # the assertion below says how many
+    got = from_source(acks, "/aether/estop")
+    assert len(got) == n, f"{len(got)} acks for {n} estop messages"

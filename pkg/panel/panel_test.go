@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/controller"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
@@ -362,4 +364,38 @@ type fakeConns struct{}
 func (fakeConns) ServeConn(ctx context.Context, conn net.Conn) error {
 	conn.Close()
 	return errors.New("refused")
+}
+
+// The page's gripper button sends only the gripper (no position taken from
+// the page, which could be stale): over the WebSocket that changes the
+// gripper and leaves the arm where it rests.
+func TestGripperButtonRequestLeavesTheArmWhereItIs(t *testing.T) {
+	js, err := fs.ReadFile(static, "static/panel.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSends = "send({ type: 'command', gripper: arm.gripper })"
+	if !strings.Contains(string(js), pageSends) {
+		t.Fatalf("panel.js no longer sends %s for the gripper button: test what it sends instead", pageSends)
+	}
+	r := newRig(t, controller.Config{}, Config{})
+	ws := r.dialWS(nil)
+	if rep := ws.do(seedLine); rep.Status != protocol.StatusOK {
+		t.Fatalf("seed command: %+v", rep)
+	}
+	testutil.Eventually(t, waitFor, "the arm at rest at the seed target", func() bool {
+		st := r.srv.State()
+		return !st.Moving && math.Abs(st.Pose.X-120) < 1 && math.Abs(st.Pose.Z-210) < 1
+	})
+	before := r.srv.State().Pose
+	if rep := ws.do(`{"type":"command","gripper":1,"id":7}`); rep.Status != protocol.StatusOK {
+		t.Fatalf("gripper-only command: %+v", rep)
+	}
+	testutil.Eventually(t, waitFor, "the gripper closed, the arm at rest", func() bool {
+		st := r.srv.State()
+		return st.Gripper == 1 && !st.Moving
+	})
+	if after := r.srv.State().Pose; math.Abs(after.X-before.X) > 0.5 || math.Abs(after.Y-before.Y) > 0.5 || math.Abs(after.Z-before.Z) > 0.5 {
+		t.Fatalf("the gripper button moved the arm from %+v to %+v", before, after)
+	}
 }

@@ -283,12 +283,17 @@ async function command(target, ttl) {
 
 const round1 = (v) => Math.round(v * 10) / 10;
 
+// The gripper button sends only the gripper: the controller keeps the arm's
+// target (docs/protocol.md, command). A position taken from the page (the
+// last jog target or reported pose) could be stale, and would stop a home
+// or move the arm.
 $('gripper').addEventListener('click', async () => {
-  const t = poseTarget();
-  if (!t) return;
   arm.gripper = arm.gripper < 0.5 ? 1 : 0;
-  const r = await command(t);
-  if (r.status !== 'ok') arm.gripper = 1 - arm.gripper;
+  const r = await send({ type: 'command', gripper: arm.gripper });
+  if (r.status !== 'ok') {
+    arm.gripper = 1 - arm.gripper;
+    showMessage(r.message, true);
+  }
   $('gripper').textContent = 'Gripper: ' + (arm.gripper < 0.5 ? 'open' : 'closed');
 });
 

@@ -1,12 +1,14 @@
 // Browser tests of the control panel: the real aether_controller binary
-// (sim servos) and Debian's Chromium driven by playwright-core. Every wait
-// is on a condition with a deadline; nothing sleeps.
+// (sim servos, or Feetech bus servos on test/fakebus's fake bus) and
+// Debian's Chromium driven by playwright-core. Every wait is on a condition
+// with a deadline; nothing sleeps.
 //
-// Run: npm test (after ./install.sh and a build of bin/aether_controller).
-// AETHER_CONTROLLER overrides the binary, CHROMIUM the browser.
+// Run: npm test (after ./install.sh and a build of bin/aether_controller;
+// test/fakebus is built here). AETHER_CONTROLLER overrides the binary,
+// CHROMIUM the browser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -57,12 +59,12 @@ function withDeadline(p, ms, what) {
 }
 
 // startController runs the binary with the panel on and waits for its
-// "panel on" line.
-async function startController(t, extra = []) {
+// "panel on" line; backend holds the servo flags (sim by default).
+async function startController(t, extra = [], backend = ['--backend', 'sim']) {
   assert.ok(fs.existsSync(binary), `${binary} is missing: build it first (make build, or go build -o bin/ ./cmd/aether_controller)`);
   const httpPort = await freePort();
   const tcpPort = await freePort();
-  const proc = spawn(binary, ['--backend', 'sim', '--http', `127.0.0.1:${httpPort}`, '--listen', `127.0.0.1:${tcpPort}`, ...extra], {
+  const proc = spawn(binary, [...backend, '--http', `127.0.0.1:${httpPort}`, '--listen', `127.0.0.1:${tcpPort}`, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -105,9 +107,48 @@ async function monitor(t, port, token) {
   return { request, status: async () => (await request({ type: 'status' })).state };
 }
 
+// startFakeBus runs test/fakebus: six fake Feetech STS servos (ids 1..6, at
+// mid-range) behind a pty. cmd sends it one command and resolves with its
+// answer line; path is the pty for --serial-port.
+async function startFakeBus(t) {
+  const proc = spawn(fakebus, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (b) => { stderr += b; });
+  const exited = once(proc, 'exit');
+  defer(t, async () => {
+    proc.stdin.end();
+    await withDeadline(exited, waitMs, 'fake bus exit');
+  });
+  const answers = [];
+  let started, failed;
+  const path = new Promise((resolve, reject) => { started = resolve; failed = reject; });
+  readline.createInterface({ input: proc.stdout }).on('line', (l) => {
+    if (l.startsWith('bus ')) started(l.slice('bus '.length));
+    else if (answers.length) answers.shift()(l);
+  });
+  proc.on('exit', (code) => failed(new Error(`fake bus exited (${code}) before opening its pty:\n${stderr}`)));
+  const cmd = (line) => withDeadline(new Promise((resolve) => {
+    answers.push(resolve);
+    proc.stdin.write(line + '\n');
+  }), waitMs, `fake bus answer to ${line}`);
+  // get reads one servo: its position, last goal and torque.
+  const get = async (id) => {
+    const m = /^pos (-?\d+) goal (-?\d+) torque (on|off)$/.exec(await cmd(`get ${id}`));
+    assert.ok(m, `fake bus answer to get ${id}`);
+    return { pos: Number(m[1]), goal: Number(m[2]), torque: m[3] === 'on' };
+  };
+  return { path: await withDeadline(path, waitMs, 'fake bus start'), cmd, get };
+}
+
 let browser;
 let profile;
+let fakebus;
 before(async () => {
+  fakebus = process.env.FAKEBUS;
+  if (!fakebus) {
+    fakebus = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aether-fakebus-')), 'fakebus');
+    execFileSync('go', ['build', '-o', fakebus, './test/fakebus'], { cwd: repo, stdio: 'inherit', timeout: 300000 });
+  }
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'aether-panel-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -148,6 +189,9 @@ test('the page loads, connects and shows the arm', async (t) => {
   await page.waitForFunction(() => document.querySelectorAll('#joints tbody tr').length === 5, null, { timeout: waitMs });
   assert.match(await page.textContent('#conn-text'), /connected/);
   assert.equal(await page.isVisible('#stop'), true);
+  // Sim servos take no torque request: no button, nothing about limp.
+  assert.equal(await page.isHidden('#torque-box'), true, 'the torque button shows without the torque capability');
+  assert.equal(await page.textContent('#st-feedback'), 'commanded');
 });
 
 test('a jog moves the sim arm and the shown angles change; STOP halts it', async (t) => {
@@ -261,4 +305,90 @@ test('the token is required when set: a wrong one shows an error, the right one 
   await page.waitForFunction(() => document.querySelector('#message').textContent === 'Homing', null, { timeout: waitMs });
   assert.equal(page.url(), ctl.url, 'the token went into the URL');
   assert.doesNotMatch(ctl.stderr(), /s3cret/, 'the token was logged');
+});
+
+// startBusArm runs the controller on test/fakebus's Feetech bus with the
+// SO-101 arm file, a monitor connection and the page, connected.
+async function startBusArm(t) {
+  const bus = await startFakeBus(t);
+  const ctl = await startController(t, ['--watchdog', '2s'],
+    ['--backend', 'feetech', '--arm', path.join(repo, 'config/so101.yaml'), '--serial-port', bus.path]);
+  const mon = await monitor(t, ctl.tcpPort);
+  const page = await openPage(t, ctl.url);
+  await connected(page);
+  return { bus, mon, page };
+}
+
+// until polls the controller's state through the monitor until ok(state).
+async function until(mon, what, ok) {
+  let st;
+  await withDeadline((async () => { do { st = await mon.status(); } while (!ok(st)); })(), waitMs, what);
+  return st;
+}
+
+const limpShown = (page) => page.waitForFunction(() => !document.querySelector('#limp').hidden &&
+  document.querySelector('#torque').textContent === 'Torque on (hold here)', null, { timeout: waitMs });
+const holdShown = (page) => page.waitForFunction(() => document.querySelector('#limp').hidden &&
+  document.querySelector('#torque').textContent === 'Torque off (go limp)', null, { timeout: waitMs });
+const ticksForDeg = (deg) => 2047 + Math.round((deg * 4096) / 360); // STS3215, config/so101.yaml
+
+test('torque: the button makes a bus arm limp, the page follows a hand, torque on holds there', async (t) => {
+  const { bus, mon, page } = await startBusArm(t);
+  assert.equal(await page.isVisible('#torque'), true, 'no torque button with bus servos');
+  // A bus arm starts limp (docs/protocol.md §15), and the page says so.
+  await limpShown(page);
+  assert.equal(await page.textContent('#st-feedback'), 'measured');
+
+  await page.click('#torque');
+  await until(mon, 'torque on', (st) => st.torque === 'on');
+  await holdShown(page);
+  assert.deepEqual(await bus.get(1), { pos: 2047, goal: 2047, torque: true }, 'torque on moved the arm');
+
+  // Torque off through the button: the controller reports the arm limp.
+  await page.click('#torque');
+  await until(mon, 'torque off', (st) => st.torque === 'off' && st.watchdog === 'off');
+  await limpShown(page);
+  assert.equal((await bus.get(1)).torque, false);
+
+  // Posed by hand: shoulder_pan to -60°, elbow_flex 20° further. The page's
+  // angles follow, with no request from anyone.
+  assert.equal(await bus.cmd(`pos 1 ${ticksForDeg(-60)}`), 'ok');
+  assert.equal(await bus.cmd(`pos 3 ${ticksForDeg(20)}`), 'ok');
+  await page.waitForFunction(() => {
+    const deg = [...document.querySelectorAll('#joints tbody tr')].map((r) => Number(r.cells[1].textContent));
+    return Math.abs(deg[0] + 60) < 0.1 && Math.abs(deg[2] + 70) < 0.1;
+  }, null, { timeout: waitMs });
+  const posed = await mon.status();
+  assert.ok(Math.abs(posed.joints[0].deg + 60) < 0.1, `controller shoulder_pan ${posed.joints[0].deg}`);
+
+  // Torque on again: it holds where the hand left it; nothing moves.
+  await page.click('#torque');
+  const held = await until(mon, 'torque on again', (st) => st.torque === 'on');
+  await holdShown(page);
+  assert.deepEqual(await bus.get(1), { pos: ticksForDeg(-60), goal: ticksForDeg(-60), torque: true });
+  assert.deepEqual(await bus.get(3), { pos: ticksForDeg(20), goal: ticksForDeg(20), torque: true });
+  let later;
+  await withDeadline((async () => { do { later = await mon.status(); } while (later.time_ms - held.time_ms < 300); })(),
+    waitMs, 'controller time to pass');
+  assert.deepEqual(jointDegs(later), jointDegs(posed), 'the arm moved after torque on');
+  assert.equal(later.moving, false);
+});
+
+test('torque: a servo fault is shown with its message and the button recovers it', async (t) => {
+  const { bus, mon, page } = await startBusArm(t);
+  await limpShown(page);
+  await page.click('#torque');
+  await until(mon, 'torque on', (st) => st.torque === 'on');
+
+  assert.equal(await bus.cmd('fault 3'), 'ok');
+  await page.waitForFunction(() => /^Servo fault: .*id 3 \(joint "elbow_flex"\) reports overload/.test(document.querySelector('#fault').textContent) &&
+    !document.querySelector('#fault').hidden && document.querySelector('#torque').textContent === 'Recover: torque on', null, { timeout: waitMs });
+
+  assert.equal(await bus.cmd('clear 3'), 'ok'); // the load is removed
+  await page.click('#torque');
+  await until(mon, 'recovered', (st) => st.fault === undefined && st.torque === 'on');
+  await page.waitForFunction(() => document.querySelector('#fault').hidden, null, { timeout: waitMs });
+  await holdShown(page);
+  assert.equal((await bus.get(3)).torque, true);
+  assert.equal(await page.textContent('#message'), 'Torque on: holding the measured pose');
 });

@@ -140,6 +140,7 @@ async function hello() {
   const s = await send({ type: 'subscribe' });
   if (s.status !== 'ok') showMessage(s.message, true);
   window.calibration.connected(link.caps.includes('servo'));
+  $('torque-box').hidden = !link.caps.includes('torque');
 }
 
 function askToken(error) {
@@ -189,9 +190,44 @@ function renderState(st) {
     lease.dataset.state = 'busy';
     lease.textContent = 'busy: ' + st.control + ' has control';
   }
+  renderTorque(st);
   const banner = $('banner');
   banner.hidden = !st.estopped;
   banner.textContent = st.estopped ? 'STOPPED — press Reset to move again (only the client that pressed STOP may reset it)' : '';
+}
+
+// Torque (bus servos, docs/protocol.md §15): off makes the arm limp so a
+// person can pose it by hand and read the measured angles; on holds it where
+// it is, and recovers a latched servo fault first.
+function renderTorque(st) {
+  $('st-feedback').textContent = st.feedback || 'commanded';
+  if ($('torque-box').hidden) return;
+  const limp = st.torque === 'off';
+  $('limp').hidden = !limp;
+  const fault = $('fault');
+  fault.hidden = !st.fault;
+  fault.textContent = st.fault ? 'Servo fault: ' + st.fault : '';
+  const button = $('torque');
+  button.dataset.on = String(limp || !!st.fault);
+  button.textContent = st.fault ? 'Recover: torque on' : limp ? 'Torque on (hold here)' : 'Torque off (go limp)';
+}
+
+$('torque').addEventListener('click', async () => {
+  const button = $('torque');
+  const on = button.dataset.on === 'true';
+  button.disabled = true;
+  const r = await send({ type: 'torque', on });
+  button.disabled = false;
+  showMessage(r.message, r.status !== 'ok');
+  if (r.status === 'ok') arm.target = null; // a jog starts from the measured pose
+  if (r.status === 'ok' && !on) await readState(); // show LIMP now, not at the next heartbeat
+});
+
+// readState renders the state from a status request.
+async function readState() {
+  const r = await send({ type: 'status' });
+  if (r.status === 'ok' && r.state) renderState(r.state);
+  return r;
 }
 
 // Jog pads: pointer events, spring back to the centre on release.
@@ -328,9 +364,13 @@ document.addEventListener('keydown', (ev) => {
 });
 
 // Heartbeat: the control client must talk at least every watchdog period.
+// While the arm is limp or faulted it reads the state instead: events come
+// on change only, and a hand moving a limp arm is not one.
 async function ping() {
   if (!link.authed) return;
-  const r = await send({ type: 'ping' });
+  const st = arm.state;
+  const watch = st && (st.torque === 'off' || !!st.fault);
+  const r = watch ? await readState() : await send({ type: 'ping' });
   if (r.status === 'ok') $('rtt-now').textContent = 'now ' + stats.rtts[stats.rtts.length - 1].ms.toFixed(1) + ' ms';
 }
 

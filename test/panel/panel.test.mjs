@@ -381,14 +381,26 @@ test('torque: a servo fault is shown with its message and the button recovers it
   await until(mon, 'torque on', (st) => st.torque === 'on');
 
   assert.equal(await bus.cmd('fault 3'), 'ok');
-  await page.waitForFunction(() => /^Servo fault: .*id 3 \(joint "elbow_flex"\) reports overload/.test(document.querySelector('#fault').textContent) &&
+  await page.waitForFunction(() => /^servo fault: id 3 \(joint "elbow_flex"\) reports overload; the arm is held: .* then switch torque on to recover$/.test(document.querySelector('#fault').textContent) &&
     !document.querySelector('#fault').hidden && document.querySelector('#torque').textContent === 'Recover: torque on', null, { timeout: waitMs });
 
-  assert.equal(await bus.cmd('clear 3'), 'ok'); // the load is removed
+  // Recovery while the cause is still there fails and says so; the fault stays.
+  await page.click('#torque');
+  await page.waitForFunction(() => /^still faulted after recovery: servo fault: id 3/.test(document.querySelector('#message').textContent) &&
+    document.querySelector('#message').classList.contains('error'), null, { timeout: waitMs });
+  assert.match((await mon.status()).fault, /id 3 \(joint "elbow_flex"\) reports overload/);
+  assert.equal(await page.isVisible('#fault'), true);
+
+  // The load is removed. Recovery is rate-limited to one try per 2 s
+  // (docs/protocol.md §15): once the controller's clock (as the page's
+  // limp/fault heartbeat reads it) is past that, the button recovers.
+  const failedAt = (await mon.status()).time_ms;
+  assert.equal(await bus.cmd('clear 3'), 'ok');
+  await page.waitForFunction((t) => window.panel.arm.state.time_ms >= t + 2100, failedAt, { timeout: waitMs });
   await page.click('#torque');
   await until(mon, 'recovered', (st) => st.fault === undefined && st.torque === 'on');
   await page.waitForFunction(() => document.querySelector('#fault').hidden, null, { timeout: waitMs });
   await holdShown(page);
   assert.equal((await bus.get(3)).torque, true);
-  assert.equal(await page.textContent('#message'), 'Torque on: holding the measured pose');
+  await page.waitForFunction(() => document.querySelector('#message').textContent === 'Torque on: holding the measured pose', null, { timeout: waitMs });
 });

@@ -206,7 +206,7 @@ function renderTorque(st) {
   $('limp').hidden = !limp;
   const fault = $('fault');
   fault.hidden = !st.fault;
-  fault.textContent = st.fault ? 'Servo fault: ' + st.fault : '';
+  fault.textContent = st.fault || ''; // the controller's whole message: servo, joint, flag, what to do
   const button = $('torque');
   button.dataset.on = String(limp || !!st.fault);
   button.textContent = st.fault ? 'Recover: torque on' : limp ? 'Torque on (hold here)' : 'Torque off (go limp)';

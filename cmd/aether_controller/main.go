@@ -44,6 +44,7 @@ func main() {
 // options are the parsed command-line flags.
 type options struct {
 	listen       string
+	listenSet    bool // --listen was given on the command line
 	http         string
 	armFile      string
 	leRobotCal   string
@@ -80,11 +81,18 @@ Serves the Aether wire protocol v1 (newline-delimited JSON over TCP, see
 docs/protocol.md) and drives the arm's servos. SIGINT/SIGTERM halt the arm,
 tell every client, close the connections, release the servos and exit 0.
 
+Socket activation (systemd, sd_listen_fds): with LISTEN_FDS=1 in the
+environment the controller serves the TCP socket on fd 3 instead of
+--listen (a bound socket not yet listening is made to listen). LISTEN_PID,
+when set, must be the controller's pid, or the variables are ignored as
+meant for another process; unset, the socket is used. So a service manager
+or a test can hold the port across controller restarts.
+
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.listen, "listen", ":5000", "TCP `address` to listen on, host:port (\":5000\" = every interface; use 127.0.0.1:5000 for local only)")
+	fs.StringVar(&o.listen, "listen", ":5000", "TCP `address` to listen on, host:port (\":5000\" = every interface; use 127.0.0.1:5000 for local only); not used when a socket is passed in (LISTEN_FDS, below)")
 	fs.StringVar(&o.http, "http", "", "serve the browser control panel (page and WebSocket) on this `address`, host:port, e.g. 127.0.0.1:8080; the same token as TCP applies; empty = off")
 	fs.Var(&o.allowHosts, "http-allow-host", "also serve the panel to browsers that reach it by this host `name` (e.g. pi.lab or pi.lab:8080; repeat for more); loopback names and addresses and the address it listens on always work")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve TLS (and the panel as https/wss) with this certificate `file` (PEM; make one with aether_tlscert or make tls-cert); empty = plain TCP")
@@ -110,6 +118,7 @@ Flags:
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.listenSet = o.listenSet || f.Name == "listen" })
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q: all settings are flags, see --help", fs.Arg(0))
 	}
@@ -161,6 +170,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln, err := controlListener(o, log)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	backend, err := openBackend(o, arm)
 	if err != nil {
 		return err
@@ -172,10 +186,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 
-	ln, err := listen("tcp", o.listen, o.tls)
-	if err != nil {
-		return fmt.Errorf("--listen %s: %w: %s", o.listen, err, listenHint("listen", err))
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The panel stops after the controller, so its WebSockets get the
@@ -301,6 +311,29 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("--tls-cert %s --tls-key %s: %w (make a matching pair with aether_tlscert or make tls-cert)", certFile, keyFile, err)
 	}
 	return cfg, nil
+}
+
+// controlListener is the socket the wire protocol is served on: the one a
+// service manager passed (LISTEN_FDS, see activatedListener), else --listen.
+func controlListener(o options, log *slog.Logger) (net.Listener, error) {
+	ln, err := activatedListener(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	if ln == nil {
+		ln, err = listen("tcp", o.listen, o.tls)
+		if err != nil {
+			return nil, fmt.Errorf("--listen %s: %w: %s", o.listen, err, listenHint("listen", err))
+		}
+		return ln, nil
+	}
+	if o.listenSet {
+		log.Info("serving the socket passed in LISTEN_FDS; --listen is not used", "listen", o.listen)
+	}
+	if o.tls != nil {
+		ln = tls.NewListener(ln, o.tls)
+	}
+	return ln, nil
 }
 
 // listen listens on addr, with TLS when cfg is not nil.

@@ -63,8 +63,12 @@ type controllerProcess struct {
 // "listening on" line (and "panel on" line, when args have --http).
 func startBinary(t *testing.T, args ...string) *controllerProcess {
 	t.Helper()
-	bin := buildBinary(t)
-	cmd := exec.Command(bin, args...)
+	return startCommand(t, exec.Command(buildBinary(t), args...))
+}
+
+// startCommand is startBinary for a prepared command (environment, files).
+func startCommand(t *testing.T, cmd *exec.Cmd) *controllerProcess {
+	t.Helper()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

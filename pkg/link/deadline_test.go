@@ -17,9 +17,9 @@ import (
 // a stop given meanwhile is kept and sent first.
 func TestCommandsWhileTheControllerIsDownNeverRunLate(t *testing.T) {
 	leakCheck(t)
-	addr := freeAddr(t)
+	port := holdPort(t)
 	var rec recorder
-	cfg := rec.config(addr)
+	cfg := rec.config(port.addr)
 	cfg.MaxCommandAge = 150 * time.Millisecond
 	cfg.MaxTargetAge = 150 * time.Millisecond
 	l := newLink(t, cfg)
@@ -43,7 +43,7 @@ func TestCommandsWhileTheControllerIsDownNeverRunLate(t *testing.T) {
 		}
 	}
 
-	srv := startServer(t, addr, fakectl.ModeV1, "")
+	srv := startServerOn(t, port, fakectl.ModeV1, "")
 	if res := rec.one(t, stop); !res.OK() {
 		t.Fatalf("stop kept for the reconnect: %+v", res)
 	}

@@ -129,10 +129,10 @@ func TestGarbageAndHalfLines(t *testing.T) {
 
 func TestControllerRestartReplaysNothingStale(t *testing.T) {
 	leakCheck(t)
-	srv := startServer(t, "127.0.0.1:0", fakectl.ModeV1, "")
-	addr := srv.Addr()
+	port := holdPort(t) // the restart serves the same socket: nobody can take the port meanwhile
+	srv := startServerOn(t, port, fakectl.ModeV1, "")
 	var rec recorder
-	cfg := rec.config(addr)
+	cfg := rec.config(port.addr)
 	cfg.MaxTargetAge = 150 * time.Millisecond
 	l := newLink(t, cfg)
 	waitState(t, l, link.StateConnected)
@@ -160,7 +160,7 @@ func TestControllerRestartReplaysNothingStale(t *testing.T) {
 		t.Fatal("no target dropped as stale while the controller was down")
 	}
 
-	srv2 := startServer(t, addr, fakectl.ModeV1, "")
+	srv2 := startServerOn(t, port, fakectl.ModeV1, "")
 	waitState(t, l, link.StateConnected)
 	fresh := l.SetTarget(link.Target{X: 300, Z: 200})
 	if res := rec.one(t, fresh); !res.OK() {

@@ -103,7 +103,7 @@ func TestV1HelloTargetsAndDiscrete(t *testing.T) {
 
 func TestIDsAreUniqueAcrossLinks(t *testing.T) {
 	leakCheck(t)
-	addr := freeAddr(t)
+	addr := holdPort(t).addr // nothing ever listens
 	var r1, r2 recorder
 	c2 := r2.config(addr)
 	c2.QueueSize = 100
@@ -193,9 +193,9 @@ func TestSendRejectsBadRequests(t *testing.T) {
 
 func TestLatestWinsAndStopFirst(t *testing.T) {
 	leakCheck(t)
-	addr := freeAddr(t)
+	port := holdPort(t)
 	var rec recorder
-	l := newLink(t, rec.config(addr))
+	l := newLink(t, rec.config(port.addr))
 
 	// Nothing listens yet: everything waits in the link.
 	home := mustSend(t, l, protocol.Request{Type: protocol.TypeHome})
@@ -213,7 +213,7 @@ func TestLatestWinsAndStopFirst(t *testing.T) {
 		t.Fatalf("metrics %+v, want 2 replaced, 2 queued, no errors", m)
 	}
 
-	srv := startServer(t, addr, fakectl.ModeV1, "")
+	srv := startServerOn(t, port, fakectl.ModeV1, "")
 	for _, id := range []protocol.ID{stop, home, grip, t3} {
 		if res := rec.one(t, id); !res.OK() {
 			t.Fatalf("%s: %+v", id, res)
@@ -236,9 +236,9 @@ func TestLatestWinsAndStopFirst(t *testing.T) {
 
 func TestQueueFullLosesNothing(t *testing.T) {
 	leakCheck(t)
-	addr := freeAddr(t)
+	port := holdPort(t)
 	var rec recorder
-	cfg := rec.config(addr)
+	cfg := rec.config(port.addr)
 	cfg.QueueSize = 3
 	l := newLink(t, cfg)
 
@@ -260,7 +260,7 @@ func TestQueueFullLosesNothing(t *testing.T) {
 	// A stop still gets through a full queue.
 	stop := l.Stop()
 
-	srv := startServer(t, addr, fakectl.ModeV1, "")
+	srv := startServerOn(t, port, fakectl.ModeV1, "")
 	for _, id := range append(ids, stop) {
 		if res := rec.one(t, id); !res.OK() {
 			t.Fatalf("%s: %+v", id, res)
@@ -372,7 +372,7 @@ func TestReconnectOnRequest(t *testing.T) {
 func TestCloseSettlesEverything(t *testing.T) {
 	leakCheck(t)
 	var rec recorder
-	l, err := link.New(rec.config(freeAddr(t)))
+	l, err := link.New(rec.config(holdPort(t).addr))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,13 +67,18 @@ func Start(addr string, mode Mode, token string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return StartOn(ln, mode, token), nil
+}
+
+// StartOn serves ln, which Close closes, like Start.
+func StartOn(ln net.Listener, mode Mode, token string) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{ln: ln, token: token, ctx: ctx, cancel: cancel,
 		conns: map[net.Conn]struct{}{}, cache: map[string]protocol.Response{}}
 	s.mode.Store(int32(mode))
 	s.wg.Add(1)
 	go s.accept()
-	return s, nil
+	return s
 }
 
 // Addr is the listening address.

@@ -359,6 +359,8 @@ test('torque: the button makes a bus arm limp, the page follows a hand, torque o
     return Math.abs(deg[0] + 60) < 0.1 && Math.abs(deg[2] + 70) < 0.1;
   }, null, { timeout: waitMs });
   const posed = await mon.status();
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, 'panel-limp.png'), fullPage: true });
   assert.ok(Math.abs(posed.joints[0].deg + 60) < 0.1, `controller shoulder_pan ${posed.joints[0].deg}`);
 
   // Torque on again: it holds where the hand left it; nothing moves.

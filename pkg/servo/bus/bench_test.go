@@ -41,9 +41,15 @@ func BenchmarkBusCycle(b *testing.B) {
 			wire := float64(st.BytesIn+st.BytesOut) / n
 			floor := wire * 10 / bus.DefaultBaud * 1e6 // µs
 			perOp := float64(b.Elapsed().Microseconds()) / n
-			if m := be.Measured(); m.Timeouts != 0 {
-				b.Fatalf("%d replies missed", m.Timeouts)
+			// A reply the fake bus answers late (its goroutine descheduled past
+			// the 50 ms budget on a loaded machine) is counted and skipped, as
+			// on a real bus; more than 1 % of cycles means the figure is not
+			// a bus cycle any more.
+			missed := be.Measured().Timeouts
+			if float64(missed) > n/100 {
+				b.Fatalf("%d replies missed in %d cycles", missed, b.N)
 			}
+			b.ReportMetric(float64(missed), "missed")
 			b.ReportMetric(wire, "wire-B/cycle")
 			b.ReportMetric(floor, "floor-µs")
 			b.ReportMetric(perOp/floor, "x-floor")

@@ -45,7 +45,9 @@ METHOD = [
     "`bench/seed_client.py`, the seed document's blocking client (connect once, then sendall one line, "
     "recv to the newline, repeat), against the same controller.",
     "- **P4.** A 30 Hz target stream runs through the bridge while the controller is stopped (SIGTERM) "
-    "and started again on the same port, 20 times. Time = first ok ack received in rclpy − the "
+    "and started again on the same port, 20 times; the bench holds that socket and passes it to each "
+    "controller (socket activation, as systemd would), so connections made meanwhile wait in its queue. "
+    "Time = first ok ack received in rclpy − the "
     "controller's own `listening on` log time (ms resolution). Baseline: the same 20 restarts without "
     "the bridge, a client that connects, says hello and pings as soon as the driver sees the "
     "`listening on` line: what reconnecting costs when a client knows the moment the controller is back.",

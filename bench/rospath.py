@@ -115,13 +115,10 @@ def only(b, log, bench_bin):
     b is a fresh run.Bench; log is run.log."""
     import time
 
-    from harness import free_port
     from rosdriver import Driver
     try:
         b.drv = Driver()
-        port = free_port()
-        b.controller(port)
-        br = b.bridge(port)
+        br = b.bridge(b.controller().port)
         b.start("relay", [bench_bin / "relay", "-in", "/bench/in", "-out", "/bench/out"], "relaying")
         b.drv.wait_relay()
         t0 = time.monotonic()

@@ -26,7 +26,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "test"))
 sys.path.insert(0, str(HERE))
 
-from harness import BIN, Proc, free_port  # noqa: E402
+from harness import BIN, Proc, held_port  # noqa: E402
 
 # A DDS domain of our own, discovery on this machine only; before rclpy loads.
 os.environ["ROS_DOMAIN_ID"] = os.environ.get("AETHER_BENCH_DOMAIN_ID") or str(random.SystemRandom().randint(101, 200))
@@ -68,8 +68,8 @@ class Bench:
         return max(1.0, s * self.scale)
 
     # Processes.
-    def start(self, name, argv, ready=None, timeout=30.0, env=None):
-        p = Proc(name, argv, env)
+    def start(self, name, argv, ready=None, timeout=30.0, env=None, sock=None):
+        p = Proc(name, argv, env, sock)
         self.procs.append(p)
         if ready:
             p.wait_for_line(ready, timeout)
@@ -81,9 +81,13 @@ class Bench:
             self.procs.remove(p)
         return code
 
-    def controller(self, port, name="aether_controller"):
-        return self.start(name, [BIN / "aether_controller", "--listen", f"127.0.0.1:{port}", "--backend", "sim",
-                                 "--arm", self.arm], "listening on")
+    def controller(self, sock=None, name="aether_controller"):
+        """A sim controller on a port the kernel picks, or serving sock (held_port) when given; p.port is
+        its port, read back from its "listening on" line."""
+        argv = [BIN / "aether_controller", "--backend", "sim", "--arm", self.arm]
+        p = self.start(name, argv if sock else argv + ["--listen", "127.0.0.1:0"], sock=sock)
+        p.port = int(re.search(r"listening on \S*:(\d+)", p.wait_for_line("listening on")).group(1))
+        return p
 
     def bridge(self, port):
         self.drv.link_state = None  # a latched state of an earlier bridge must not count
@@ -119,9 +123,9 @@ class Bench:
     def run(self):
         from rosdriver import TOPIC_RELAY_IN, TOPIC_TARGET, Driver
         self.drv = drv = Driver()
-        port = free_port()
-        ctl = self.controller(port)
-        idle = self.controller(free_port(), "aether_controller (idle)")
+        ctl = self.controller()
+        port = ctl.port
+        idle = self.controller(name="aether_controller (idle)")
         br = self.bridge(port)
         relay = self.start("relay", [BENCH_BIN / "relay", "-in", TOPIC_RELAY_IN, "-out", "/bench/out"], "relaying")
         drv.wait_relay()
@@ -338,12 +342,15 @@ class Bench:
     def reconnect(self):
         from rosdriver import TOPIC_TARGET
         import threading
-        port = free_port()
-        ctl = self.controller(port)
+        # Every controller serves one socket held here, as systemd would hold it: nobody can take the
+        # port between restarts (connections made meanwhile wait in its queue).
+        held = held_port()
+        port = held.getsockname()[1]
+        ctl = self.controller(held)
         base = []
         for _ in range(RESTARTS):
             self.stop(ctl)
-            ctl = self.controller(port)
+            ctl = self.controller(held)
             base.append(probe_ping(port) - listen_ns(ctl))
         drv = self.drv
         br = self.bridge(port)
@@ -357,7 +364,7 @@ class Bench:
         try:
             for i in range(RESTARTS):
                 self.stop(ctl)
-                ctl = self.controller(port)
+                ctl = self.controller(held)
                 t = listen_ns(ctl)
                 rec = drv.rec
                 first = wait_until(lambda: next((a[0] for a in rec.acks if a[2] and a[0] > t), None), 15,
@@ -368,6 +375,7 @@ class Bench:
             pub.join(5)
         self.stop(br)
         self.stop(ctl)
+        held.close()
         return {"ours_ns": ours, "baseline_ns": base, "ours": summary_ms(ours), "baseline": summary_ms(base)}
 
 

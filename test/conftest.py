@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from harness import BIN, ROOT, Proc, free_port  # noqa: F401  (re-exported for the tests)
+from harness import BIN, ROOT, Proc, held_port  # noqa: F401  (re-exported for the tests)
 
 # One DDS domain per test run, so parallel runs on one machine never see
 # each other's topics (scripts/env.sh's ROS_DOMAIN_ID is deliberately
@@ -31,13 +31,20 @@ LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL,
 
 
 @pytest.fixture
+def held():
+    """held_port() for one test: closed after the test's processes are stopped."""
+    with held_port() as s:
+        yield s
+
+
+@pytest.fixture
 def procs():
     """Start processes with procs.start(...); all are stopped at teardown."""
     started = []
 
     class Starter:
-        def start(self, name, argv, env=None):
-            p = Proc(name, argv, env)
+        def start(self, name, argv, env=None, sock=None):
+            p = Proc(name, argv, env, sock)
             started.append(p)
             return p
 
@@ -47,10 +54,14 @@ def procs():
 
 
 def start_controller(procs, port=0, *extra):
-    """The sim controller on 127.0.0.1:port; 0 lets the kernel pick a port (no check-then-use race).
-    c.port is the port it listens on, read back from its "listening on" line."""
-    c = procs.start("aether_controller", [BIN / "aether_controller", "--listen", f"127.0.0.1:{port}",
-                                          "--backend", "sim", *extra])
+    """The sim controller on 127.0.0.1:port; 0 lets the kernel pick a port (no check-then-use race);
+    a socket (held_port) is passed to it by socket activation, for a port the test holds before and
+    across controllers. c.port is the port it listens on, read back from its "listening on" line."""
+    argv = [BIN / "aether_controller", "--backend", "sim", *extra]
+    if isinstance(port, int):
+        c = procs.start("aether_controller", argv + ["--listen", f"127.0.0.1:{port}"])
+    else:
+        c = procs.start("aether_controller", argv, sock=port)
     c.port = int(re.search(r"listening on \S*:(\d+)", c.wait_for_line("listening on")).group(1))
     return c
 

@@ -12,11 +12,12 @@ Watch along from another shell (same ROS_DOMAIN_ID):
 
 import math
 import os
+import re
 import signal
 import sys
 import time
 
-from harness import BIN, Proc, free_port
+from harness import BIN, Proc
 
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 
@@ -80,13 +81,13 @@ class Demo:
 
 
 def main():
-    port = free_port()
     procs = []
     try:
-        print(f"demo: starting aether_controller (sim arm) on 127.0.0.1:{port}", flush=True)
-        ctl = Proc("aether_controller", [BIN / "aether_controller", "--listen", f"127.0.0.1:{port}", "--backend", "sim"])
+        print("demo: starting aether_controller (sim arm) on 127.0.0.1, a port the kernel picks", flush=True)
+        ctl = Proc("aether_controller", [BIN / "aether_controller", "--listen", "127.0.0.1:0", "--backend", "sim"])
         procs.append(ctl)
-        ctl.wait_for_line("listening on")
+        port = int(re.search(r"listening on \S*:(\d+)", ctl.wait_for_line("listening on")).group(1))
+        print(f"demo: aether_controller listens on 127.0.0.1:{port}", flush=True)
         print("demo: starting aether_bridge", flush=True)
         procs.append(Proc("aether_bridge", [BIN / "aether_bridge", "--ros-args", "-p", "controller_host:=127.0.0.1",
                                             "-p", f"controller_port:={port}"]))

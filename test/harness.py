@@ -12,23 +12,39 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def held_port():
+    """A TCP socket bound to a free port on 127.0.0.1 and not listening: connections are refused until a
+    controller started with it (with_socket) serves it, and nobody else can take the port meanwhile, across
+    controller restarts too. Keep it open for as long as the port is in use; its port is
+    sock.getsockname()[1]. (No check-then-use: the port is never released and re-bound.)"""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+def with_socket(argv, sock):
+    """argv run with sock as its fd 3 under socket activation, as systemd passes it (LISTEN_FDS=1,
+    LISTEN_PID = the process's own pid: bash sets it to $$ and execs, which keeps the pid; bash, not sh,
+    as dash takes no fd above 9). Start it with pass_fds=(sock.fileno(),)."""
+    fd = sock.fileno()
+    redirect = "" if fd == 3 else f" 3<&{fd} {fd}<&-"
+    return ["bash", "-c", f'export LISTEN_FDS=1 LISTEN_PID=$$; exec "$@"{redirect}', "bash", *argv]
 
 
 class Proc:
     """A child process whose output is collected and can be waited on."""
 
-    def __init__(self, name, argv, env=None):
+    def __init__(self, name, argv, env=None, sock=None):
+        """sock, when given, is passed to the process as its socket-activation socket (with_socket)."""
         self.name = name
         self.argv = [str(a) for a in argv]
+        if sock is not None:
+            self.argv = with_socket(self.argv, sock)
         self.lines = []
         self._cv = threading.Condition()
         self.p = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, env=env or os.environ.copy(), start_new_session=True)
+                                  text=True, env=env or os.environ.copy(), start_new_session=True,
+                                  pass_fds=() if sock is None else (sock.fileno(),))
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 

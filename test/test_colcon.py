@@ -21,7 +21,6 @@ import pytest
 
 from aether_msgs.msg import CommandAck
 from conftest import ROOT, wait_connected
-from harness import free_port
 from launchxml import LaunchFile
 from test_launch import publish_target, start_all
 
@@ -133,15 +132,15 @@ def test_installed_binaries_start_without_a_ros_environment(workspace, exe):
         assert "not found" not in ldd, ldd
 
 
-def test_installed_package_launches(workspace, procs, peer, tmp_path):
+def test_installed_package_launches(workspace, procs, peer, tmp_path, held):
     """The launch file as installed, evaluated against the real install prefix, mode:=sim."""
     ws, _, _ = workspace
     prefix = ws / "install" / "aether_bridge"
     launched = LaunchFile(prefix / "share" / "aether_bridge" / "launch" / "aether.launch.xml").evaluate(
-        {"mode": "sim", "controller_port": str(free_port())}, [prefix], tmp_path)
+        {"mode": "sim", "controller_port": str(held.getsockname()[1])}, [prefix], tmp_path)
     assert [p.cmd[0] for p in launched] == [str(prefix / "lib" / "aether_bridge" / e)
                                              for e in ("aether_controller", "aether_bridge")]
-    running = start_all(procs, launched)
+    running = start_all(procs, launched, held)
     running["aether_controller"].wait_for_line("listening on")
     wait_connected(peer)
     acks = peer.collect(CommandAck, "/aether/ack")

@@ -9,15 +9,14 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Float64
 
 from aether_msgs.msg import CommandAck
-from conftest import free_port, start_bridge, start_controller, wait_connected
+from conftest import start_bridge, start_controller, wait_connected
 
 REACHABLE = (0.16, 0.0, 0.12)  # metres, inside the default arm's workspace
 
 
 @pytest.fixture
 def rig(procs, peer):
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     br = start_bridge(procs, "-p", "controller_host:=127.0.0.1", "-p", f"controller_port:={port}")
     wait_connected(peer)
     # Deep enough on our side that the test never loses an ack itself.

@@ -12,7 +12,7 @@ import yaml
 from rosgraph_msgs.msg import Clock
 
 from aether_msgs.msg import CommandAck
-from conftest import BIN, ROOT, free_port, publish_target, start_controller, wait_connected
+from conftest import BIN, ROOT, publish_target, start_controller, wait_connected
 from jtc_standin import TrajectoryControllerStandIn
 from launchxml import LaunchError, LaunchFile, make_install_prefix, parse_substitutions
 from standins import add_gazebo_packages
@@ -39,9 +39,12 @@ def arm_joints():
 
 
 
-def start_all(procs, launched):
-    """Start every process the launch produced, at once and in file order, as launch does."""
-    return {p.name: procs.start(p.name, p.cmd) for p in launched}
+def start_all(procs, launched, sock=None):
+    """Start every process the launch produced, at once and in file order, as launch does. sock, when
+    given, is passed to aether_controller by socket activation: its command runs verbatim, and the
+    port held by the test (in --listen too) can never be taken by anyone else before it serves it."""
+    return {p.name: procs.start(p.name, p.cmd, sock=sock if p.name == "aether_controller" else None)
+            for p in launched}
 
 
 # --- the file itself ---------------------------------------------------------------------------
@@ -173,10 +176,10 @@ def test_substitution_quoting():
 
 # --- the commands, run ---------------------------------------------------------------------------
 
-def test_sim_mode_runs_and_acks(procs, peer, prefix, tmp_path):
-    launched = evaluate(prefix, tmp_path, mode="sim", controller_port=str(free_port()))
+def test_sim_mode_runs_and_acks(procs, peer, prefix, tmp_path, held):
+    launched = evaluate(prefix, tmp_path, mode="sim", controller_port=str(held.getsockname()[1]))
     assert [p.name for p in launched] == ["aether_controller", "aether_bridge"]
-    running = start_all(procs, launched)
+    running = start_all(procs, launched, held)
     running["aether_controller"].wait_for_line("listening on")
     wait_connected(peer)
 
@@ -259,21 +262,20 @@ def test_gazebo_mode_runs_and_drives_the_simulated_controller(procs, peer, prefi
 
 
 def test_hardware_mode_runs_against_a_separate_controller(procs, peer, prefix, tmp_path):
-    port = free_port()
-    start_controller(procs, port)  # the arm side, not part of the launch in hardware mode
+    port = start_controller(procs).port  # the arm side, not part of the launch in hardware mode
     launched = evaluate(prefix, tmp_path, mode="hardware", controller_port=str(port))
     start_all(procs, launched)
     st = wait_connected(peer)
     assert st.state_name == "connected"
 
 
-def test_namespace_argument_moves_the_bridge(procs, peer, prefix, tmp_path):
-    launched = evaluate(prefix, tmp_path, mode="sim", controller_port=str(free_port()), namespace="arm2")
+def test_namespace_argument_moves_the_bridge(procs, peer, prefix, tmp_path, held):
+    launched = evaluate(prefix, tmp_path, mode="sim", controller_port=str(held.getsockname()[1]), namespace="arm2")
     node = launched[-1]
     assert node.cmd[2:6] == ["-r", "__node:=aether_bridge", "-r", "__ns:=/arm2"]
     assert evaluate(prefix, tmp_path)[-1].cmd[2:4] == ["-r", "__node:=aether_bridge"]  # root by default
     assert "__ns:=/" not in " ".join(evaluate(prefix, tmp_path)[-1].cmd)
-    running = start_all(procs, launched)
+    running = start_all(procs, launched, held)
     running["aether_controller"].wait_for_line("listening on")
     acks = peer.collect(CommandAck, "/arm2/aether/ack")
     publish_target(peer, 0.12, 0.0355, 0.21, topic="/arm2/aether/target")

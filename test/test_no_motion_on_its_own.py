@@ -14,7 +14,7 @@ from std_srvs.srv import Trigger
 
 from aether_msgs.msg import CommandAck, LinkState
 from armwatch import ArmWatch, pose
-from conftest import LATCHED, free_port, start_bridge, start_controller, wait_connected
+from conftest import LATCHED, start_bridge, start_controller, wait_connected
 
 REACHABLE = (0.16, 0.0, 0.12)  # metres
 WIRE_IN = re.compile(r' msg=in .* line="(.*)"$')  # aether_controller -v: a received line
@@ -81,8 +81,8 @@ def test_target_home_gripper_leaves_the_arm_at_home(procs, peer):
         arm.close()
 
 
-def test_commands_while_the_controller_is_down_never_run_after_it_starts(procs, peer):
-    port = free_port()
+def test_commands_while_the_controller_is_down_never_run_after_it_starts(procs, peer, held):
+    port = held.getsockname()[1]  # refused until the controller serves it; nobody else can take it
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     start_bridge(procs, "-p", f"controller_port:={port}", "-p", "link.backoff_max_ms:=200")
     peer.spin_until(lambda: states and states[-1].state_name in ("backoff", "connecting"), what="the link to be down")
@@ -100,7 +100,7 @@ def test_commands_while_the_controller_is_down_never_run_after_it_starts(procs, 
     r = call(peer, "/aether_bridge/stop")
     assert r.success and "kept" in r.message and "sent first" in r.message, r.message
 
-    ctl = start_controller(procs, port, "-v")
+    ctl = start_controller(procs, held, "-v")
     wait_connected(peer)
     arm = ArmWatch(port)
     try:

@@ -81,8 +81,8 @@ def test_diagnostics_and_joint_states(procs, peer):
     assert all(abs(p) < 2 * math.pi for p in js.position)
 
 
-def test_link_state_through_a_controller_restart(procs, peer):
-    ctl = start_controller(procs)
+def test_link_state_through_a_controller_restart(procs, peer, held):
+    ctl = start_controller(procs, held)  # the restart below serves the same socket: the port stays ours
     port = ctl.port
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     start_bridge(procs, "-p", f"controller_port:={port}", "-p", "link.backoff_max_ms:=200")
@@ -90,7 +90,7 @@ def test_link_state_through_a_controller_restart(procs, peer):
     assert ctl.stop() == 0  # SIGTERM: the controller halts, tells clients and exits 0
     peer.spin_until(lambda: states and states[-1].state_name in ("backoff", "connecting"),
                     what=f"the link to notice (saw {[s.state_name for s in states]})")
-    start_controller(procs, port)
+    start_controller(procs, held)
     peer.spin_until(lambda: states and states[-1].state_name == "connected",
                     what=f"a reconnect (saw {[s.state_name for s in states]})")
     assert states[-1].reconnects >= 1

@@ -25,7 +25,7 @@ import pytest
 from rclpy.parameter import get_parameter_value, parameter_value_to_python
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-from conftest import ROOT, free_port, start_bridge, start_controller, wait_connected
+from conftest import ROOT, start_bridge, start_controller, wait_connected
 from rosmsg import import_type, message_from_yaml
 
 README = ROOT / "README.md"
@@ -403,8 +403,7 @@ def plan(cmd):
 def test_readme_lines_all_run_in_order_with_their_outcomes(procs, peer):
     cmds = [c for c in readme_commands(README.read_text()) if c.argv[1:2] != ["launch"]]
     assert cmds, "README.md has no ros2 lines outside `ros2 launch`: the copy-paste block is gone"
-    port = free_port()
-    start_controller(procs, port)
+    port = start_controller(procs).port
     start_bridge(procs, "-p", "controller_host:=127.0.0.1", "-p", f"controller_port:={port}")
     wait_connected(peer)
     monitor = ControllerMonitor(port)

@@ -40,17 +40,6 @@ function defer(t, fn) {
   deferred.get(t).push(fn);
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1.
-async function freePort() {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
 // withDeadline rejects with what when p has not settled within ms.
 function withDeadline(p, ms, what) {
   let timer;
@@ -58,13 +47,13 @@ function withDeadline(p, ms, what) {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-// startController runs the binary with the panel on and waits for its
-// "panel on" line; backend holds the servo flags (sim by default).
+// startController runs the binary with the panel on, both listeners on port 0
+// (the kernel picks; nothing can take the port between a check and its use),
+// and reads the addresses back from its "panel on" and "listening on" lines;
+// backend holds the servo flags (sim by default).
 async function startController(t, extra = [], backend = ['--backend', 'sim']) {
   assert.ok(fs.existsSync(binary), `${binary} is missing: build it first (make build, or go build -o bin/ ./cmd/aether_controller)`);
-  const httpPort = await freePort();
-  const tcpPort = await freePort();
-  const proc = spawn(binary, [...backend, '--http', `127.0.0.1:${httpPort}`, '--listen', `127.0.0.1:${tcpPort}`, ...extra], {
+  const proc = spawn(binary, [...backend, '--http', '127.0.0.1:0', '--listen', '127.0.0.1:0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -78,8 +67,13 @@ async function startController(t, extra = [], backend = ['--backend', 'sim']) {
     assert.equal(proc.exitCode, 0, `controller exit status after SIGTERM; its stderr:\n${stderr}`);
   });
   const lines = readline.createInterface({ input: proc.stdout });
-  const url = await withDeadline(new Promise((resolve, reject) => {
-    lines.on('line', (l) => { if (l.startsWith('panel on ')) resolve(l.slice('panel on '.length)); });
+  const { url, tcpPort } = await withDeadline(new Promise((resolve, reject) => {
+    let url, tcpPort;
+    lines.on('line', (l) => {
+      if (l.startsWith('panel on ')) url = l.slice('panel on '.length);
+      if (l.startsWith('listening on ')) tcpPort = Number(l.slice(l.lastIndexOf(':') + 1));
+      if (url && tcpPort) resolve({ url, tcpPort });
+    });
     proc.on('exit', (code) => reject(new Error(`controller exited (${code}) before serving the panel:\n${stderr}`)));
   }), waitMs, 'controller start');
   return { url, tcpPort, proc, stderr: () => stderr };

@@ -214,13 +214,15 @@ def why(x, r):
         tick = bench_ns("controller", "BenchmarkTick")
         tick_text = (f"{tick / 1000:.2f} µs (BenchmarkTick), {100 * tick * 100 / 1e9:.4f} % of a core"
                      if tick else "not measured (BenchmarkTick did not run)")
-        return (f"The controller with no client at all already uses {f5['controller_idle']['cpu_pct']} % of a "
-                f"core running its 100 Hz servo loop; the tick's own work is {tick_text}. "
+        return (f"The controller with no client uses {f5['controller_idle']['cpu_pct']} % of a core: at rest it "
+                f"arms no timer at all. Here the 2 Hz sweep keeps the arm moving for the whole minute, so the "
+                f"100 Hz servo loop ticks throughout; the tick's own work is {tick_text}. "
                 f"The rest is waking up: perf of the idle controller: {top(r, 'controller_idle')}; at 30 Hz "
                 f"input: {top(r, 'controller_30hz')}. Each command wakes the session goroutine, the motion "
                 f"loop and the writer; each tick wakes the loop; events go to the bridge at 20 Hz while the arm "
-                f"moves. On this VM a context switch is expensive. Suggested (product): stop ticking when the "
-                f"servos are released or at rest, and decide commands in the session goroutine.")
+                f"moves. On this VM a context switch is expensive. Next step (product): decide commands in the "
+                f"session goroutine and hand the loop only the new target, and write pushed events from the "
+                f"loop's tick instead of waking a writer, then measure again.")
     if fig == "P5":
         return (f"The same controller with no client is already at {f5['controller_idle']['rss_max_mb']} MB "
                 f"(Go runtime and the binary's mapped text). With commands it grew "
@@ -250,6 +252,7 @@ def shortfalls(rows, r):
     out = []
     for x in rows:
         if x["pass"] is False:
+            ratio = "" if x["ratio"] is None else f", ratio {x['ratio']}"  # None: a zero baseline
             out.append(f"- **{x['figure']} {x['name']}**: {x['value']} {x['unit']} against {x['target']} "
-                       f"(baseline {x['baseline']} {x['unit']}, ratio {x['ratio']}). {why(x, r)}")
+                       f"(baseline {x['baseline']} {x['unit']}{ratio}). {why(x, r)}")
     return out + [""] + notes(r)

@@ -12,28 +12,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
 )
-
-// boundSocket is a TCP socket bound to a free loopback port but not
-// listening: connections are refused, yet nobody else can take the port.
-func boundSocket(t *testing.T) (*os.File, string) {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "bound socket")
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
-}
 
 // activated is the controller command with sock passed as fd 3 and env added.
 func activated(t *testing.T, bin string, sock *os.File, env ...string) *exec.Cmd {
@@ -49,7 +30,8 @@ func activated(t *testing.T, bin string, sock *os.File, env ...string) *exec.Cmd
 // serves it, so the port is never free for someone else, across restarts.
 func TestBinarySocketActivation(t *testing.T) {
 	bin := buildBinary(t)
-	sock, addr := boundSocket(t)
+	held := testutil.HoldPort(t) // refused until a controller serves it
+	sock, addr := held.File, held.Addr
 	if _, err := net.Dial("tcp", addr); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial before any controller: %v, want connection refused", err)
 	}
@@ -85,7 +67,7 @@ func TestBinarySocketActivation(t *testing.T) {
 // servo is opened.
 func TestBinarySocketActivationErrors(t *testing.T) {
 	bin := buildBinary(t)
-	sock, _ := boundSocket(t)
+	sock := testutil.HoldPort(t).File
 	file, err := os.Create(filepath.Join(t.TempDir(), "not-a-socket"))
 	if err != nil {
 		t.Fatal(err)

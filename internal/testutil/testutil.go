@@ -1,6 +1,6 @@
 // Package testutil holds helpers the module's tests share: waiting on a
-// condition with a deadline (never sleeping as synchronisation) and a
-// goroutine-safe log sink.
+// condition with a deadline (never sleeping as synchronisation), a
+// goroutine-safe log sink and a loopback port held for a whole test.
 package testutil
 
 import (

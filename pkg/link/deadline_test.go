@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/controller"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/link/internal/fakectl"
@@ -17,9 +18,9 @@ import (
 // a stop given meanwhile is kept and sent first.
 func TestCommandsWhileTheControllerIsDownNeverRunLate(t *testing.T) {
 	leakCheck(t)
-	port := holdPort(t)
+	port := testutil.HoldPort(t)
 	var rec recorder
-	cfg := rec.config(port.addr)
+	cfg := rec.config(port.Addr)
 	cfg.MaxCommandAge = 150 * time.Millisecond
 	cfg.MaxTargetAge = 150 * time.Millisecond
 	l := newLink(t, cfg)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/link/internal/fakectl"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
@@ -129,10 +130,10 @@ func TestGarbageAndHalfLines(t *testing.T) {
 
 func TestControllerRestartReplaysNothingStale(t *testing.T) {
 	leakCheck(t)
-	port := holdPort(t) // the restart serves the same socket: nobody can take the port meanwhile
+	port := testutil.HoldPort(t) // the restart serves the same socket: nobody can take the port meanwhile
 	srv := startServerOn(t, port, fakectl.ModeV1, "")
 	var rec recorder
-	cfg := rec.config(port.addr)
+	cfg := rec.config(port.Addr)
 	cfg.MaxTargetAge = 150 * time.Millisecond
 	l := newLink(t, cfg)
 	waitState(t, l, link.StateConnected)

@@ -3,11 +3,9 @@ package link_test
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -170,58 +168,11 @@ func startServer(t *testing.T, addr string, mode fakectl.Mode, token string) *fa
 }
 
 // startServerOn starts a fake controller on the held port, closed at cleanup.
-func startServerOn(t *testing.T, port *heldPort, mode fakectl.Mode, token string) *fakectl.Server {
+func startServerOn(t *testing.T, port *testutil.HeldPort, mode fakectl.Mode, token string) *fakectl.Server {
 	t.Helper()
-	s := fakectl.StartOn(port.listener(t), mode, token)
+	s := fakectl.StartOn(port.Listener(t), mode, token)
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// heldPort is a loopback TCP port the test keeps for its whole run: bound,
-// so nobody else can take it, and refusing connections until a server
-// listens on it. Once listened on, it stays listening until the test ends
-// (connections made between servers wait in its queue).
-type heldPort struct {
-	f    *os.File
-	addr string
-}
-
-// holdPort binds a socket to a free loopback port, without listening.
-func holdPort(t *testing.T) *heldPort {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "held port")
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &heldPort{f: f, addr: net.JoinHostPort("127.0.0.1", fmt.Sprint(sa.(*syscall.SockaddrInet4).Port))}
-}
-
-// listener listens on the held port and returns a listener of its own
-// (closing it leaves the port held).
-func (p *heldPort) listener(t *testing.T) net.Listener {
-	t.Helper()
-	rc, err := p.f.SyscallConn() // not Fd(): that would make the socket blocking
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lerr error
-	if err := rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), syscall.SOMAXCONN) }); err != nil || lerr != nil {
-		t.Fatal(err, lerr)
-	}
-	ln, err := net.FileListener(p.f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln
 }
 
 func waitState(t *testing.T, l *link.Link, s link.State) {

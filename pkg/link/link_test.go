@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/link"
 	"github.com/aether-lab/aether-bridge/pkg/link/internal/fakectl"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
@@ -103,7 +104,7 @@ func TestV1HelloTargetsAndDiscrete(t *testing.T) {
 
 func TestIDsAreUniqueAcrossLinks(t *testing.T) {
 	leakCheck(t)
-	addr := holdPort(t).addr // nothing ever listens
+	addr := testutil.HoldPort(t).Addr // nothing ever listens
 	var r1, r2 recorder
 	c2 := r2.config(addr)
 	c2.QueueSize = 100
@@ -193,9 +194,9 @@ func TestSendRejectsBadRequests(t *testing.T) {
 
 func TestLatestWinsAndStopFirst(t *testing.T) {
 	leakCheck(t)
-	port := holdPort(t)
+	port := testutil.HoldPort(t)
 	var rec recorder
-	l := newLink(t, rec.config(port.addr))
+	l := newLink(t, rec.config(port.Addr))
 
 	// Nothing listens yet: everything waits in the link.
 	home := mustSend(t, l, protocol.Request{Type: protocol.TypeHome})
@@ -236,9 +237,9 @@ func TestLatestWinsAndStopFirst(t *testing.T) {
 
 func TestQueueFullLosesNothing(t *testing.T) {
 	leakCheck(t)
-	port := holdPort(t)
+	port := testutil.HoldPort(t)
 	var rec recorder
-	cfg := rec.config(port.addr)
+	cfg := rec.config(port.Addr)
 	cfg.QueueSize = 3
 	l := newLink(t, cfg)
 
@@ -372,7 +373,7 @@ func TestReconnectOnRequest(t *testing.T) {
 func TestCloseSettlesEverything(t *testing.T) {
 	leakCheck(t)
 	var rec recorder
-	l, err := link.New(rec.config(holdPort(t).addr))
+	l, err := link.New(rec.config(testutil.HoldPort(t).Addr))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -278,7 +278,13 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 			m.gripTarget = *o.gripper
 		}
 		m.lastID = o.id
-		m.engage(now, m.maxVel)
+		vel := m.maxVel
+		if o.joints == nil {
+			// A gripper change keeps the arm's move as it is, speed
+			// included: a park under way goes on at park speed.
+			vel = m.vel
+		}
+		m.engage(now, vel)
 		return protocol.OK(o.id, protocol.MessageCommandReceived)
 	case opHome:
 		m.endCalibration("home")

@@ -1,12 +1,11 @@
 """Issue 16: a bridge and a controller given different arm files are caught (hello arm_hash),
 and a wrong token names the parameters and flag to fix. Real binaries, real DDS, real TCP."""
 
-import re
-
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 
 from aether_msgs.msg import CommandAck, LinkState
-from conftest import BIN, LATCHED, ROOT, start_bridge
+from conftest import LATCHED, ROOT, start_bridge
+from conftest import start_controller as start_sim_controller
 from test_outputs import publish_target
 
 ARM = ROOT / "config" / "arm.yaml"
@@ -14,11 +13,11 @@ BASE_YAW = ("{joint: base_yaw,       channel: 0, pulse_min_us: 500, pulse_max_us
             "angle_min_deg: -90, angle_max_deg: 90,")
 
 
-def start_controller(procs, *extra, listen="127.0.0.1:0"):
-    """Start a sim controller; listen on :0 and return it with the port it printed."""
-    c = procs.start("aether_controller", [BIN / "aether_controller", "--listen", listen, "--backend", "sim", *extra])
-    c.wait_for_line("listening on")
-    return c, int(re.search(r"^listening on 127\.0\.0\.1:(\d+)$", c.output(), re.M).group(1))
+def start_controller(procs, *extra, sock=0):
+    """Start a sim controller on 127.0.0.1:0, or serving sock (held_port) when given; return it with the
+    port it listens on."""
+    c = start_sim_controller(procs, sock, *extra)
+    return c, c.port
 
 
 def narrowed_arm(tmp_path):
@@ -35,9 +34,9 @@ def link_diag(diags, cond):
                  if st.name == "aether_bridge: link" and cond(st)), None)
 
 
-def test_different_arm_files_refuse_motion_until_they_match(procs, peer, tmp_path):
+def test_different_arm_files_refuse_motion_until_they_match(procs, peer, tmp_path, held):
     narrow = narrowed_arm(tmp_path)
-    ctl, port = start_controller(procs, "--arm", narrow)
+    ctl, port = start_controller(procs, "--arm", narrow, sock=held)  # the restart below serves it too
     states = peer.collect(LinkState, "/aether/link_state", LATCHED)
     diags = peer.collect(DiagnosticArray, "/diagnostics")
     acks = peer.collect(CommandAck, "/aether/ack")
@@ -64,7 +63,7 @@ def test_different_arm_files_refuse_motion_until_they_match(procs, peer, tmp_pat
 
     # Fixed: the controller restarts with the bridge's arm file; the link connects and motion flows.
     assert ctl.stop() == 0
-    start_controller(procs, "--arm", ARM, listen=f"127.0.0.1:{port}")
+    start_controller(procs, "--arm", ARM, sock=held)
     peer.spin_until(lambda: states and states[-1].state_name == "connected",
                     what=f"a connection to the fixed controller (saw {[s.state_name for s in states]})")
     assert states[-1].reason == "" or "mismatch" not in states[-1].reason

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/controller"
 	"github.com/aether-lab/aether-bridge/pkg/link"
@@ -177,14 +178,15 @@ func TestRealControllerSession(t *testing.T) {
 	}
 }
 
-// The controller is killed mid-stream and restarted on the same port: the
+// The controller is killed mid-stream and restarted on the same port (the
+// socket held by the test, so nobody can take the port meanwhile): the
 // link reconnects, replays no stale target, and the next target is acked.
 func TestRealControllerRestartMidStream(t *testing.T) {
 	leakCheck(t)
-	ctl := startController(t, "127.0.0.1:0", nil, nil)
-	addr := ctl.addr
+	port := testutil.HoldPort(t)
+	ctl := startControllerOn(t, port.Listener(t), nil, nil)
 	var rec recorder
-	cfg := rec.config(addr)
+	cfg := rec.config(port.Addr)
 	cfg.MaxTargetAge = 150 * time.Millisecond
 	l := newLink(t, cfg)
 	waitState(t, l, link.StateConnected)
@@ -209,7 +211,7 @@ func TestRealControllerRestartMidStream(t *testing.T) {
 	})
 
 	logs := newLogCounter()
-	startController(t, addr, logs, nil)
+	startControllerOn(t, port.Listener(t), logs, nil)
 	waitState(t, l, link.StateConnected)
 	fresh := l.SetTarget(link.Target{X: 150, Y: 0, Z: 200})
 	if res := rec.one(t, fresh); !res.OK() {

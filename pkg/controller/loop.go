@@ -91,8 +91,9 @@ func (m *motion) stop() {
 		m.latchStop(w.sess)
 	}
 	m.halt()
-	if m.wd == protocol.WatchdogParking {
-		m.setWatchdog(now, protocol.WatchdogHold, "stop while parking")
+	if m.wd == protocol.WatchdogParking || m.wd == protocol.WatchdogParked {
+		// Latched, the arm only holds: no park and no release (§7).
+		m.setWatchdog(now, protocol.WatchdogHold, "stop while "+m.wd)
 	}
 	var err error
 	if !m.released {

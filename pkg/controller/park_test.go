@@ -33,3 +33,19 @@ func TestGripperChangeWhileParkingKeepsParkSpeed(t *testing.T) {
 		prev = cur
 	}
 }
+
+// TestStopWhileParkedKeepsTorque: a stop sent while the arm rests parked
+// latches like any other: the arm holds there and is not made limp when
+// the release timeout passes (docs/protocol.md §7), until a reset.
+func TestStopWhileParkedKeepsTorque(t *testing.T) {
+	cfg := Config{Watchdog: 100 * time.Millisecond, ParkAfter: 200 * time.Millisecond, ReleaseAfter: 400 * time.Millisecond}
+	h := newHarness(t, cfg)
+	c := h.dial()
+	wantOK(t, c.do(`{"type":"command","x":200,"y":0,"z":100}`), protocol.MessageCommandReceived)
+	h.stepUntil(1000, "parked", func(st protocol.State) bool { return st.Watchdog == protocol.WatchdogParked })
+	wantOK(t, c.do(`{"type":"stop"}`), "Stopped")
+	h.step(100) // 2 s: far past the release timeout
+	if st := h.srv.State(); st.Watchdog != protocol.WatchdogHold || !st.Estopped || h.sim.Released() {
+		t.Fatalf("stop while parked: watchdog %q estopped %v released %v; want holding with torque on", st.Watchdog, st.Estopped, h.sim.Released())
+	}
+}

@@ -20,34 +20,36 @@ const activationFD = 3
 // because a launcher that cannot know the child's pid cannot set it. A
 // socket bound but not yet listening is put into listening state, so a
 // caller can keep a port that refuses connections until the controller
-// runs. The variables are removed from the environment once read.
-func activatedListener(pid int) (net.Listener, error) {
+// runs. The variables are removed from the environment once read; ignored
+// says why, when they were set but not used.
+func activatedListener(pid int) (ln net.Listener, ignored string, err error) {
 	fds, pidVar := os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID")
 	for _, v := range []string{"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
 		os.Unsetenv(v)
 	}
 	if fds == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	if pidVar != "" {
 		p, err := strconv.Atoi(pidVar)
 		if err != nil || p <= 0 {
-			return nil, fmt.Errorf("LISTEN_PID=%q is not a process id: set it to the controller's pid, or leave it unset", pidVar)
+			return nil, "", fmt.Errorf("LISTEN_PID=%q is not a process id: set it to the controller's pid, or leave it unset", pidVar)
 		}
 		if p != pid {
-			return nil, nil // meant for another process
+			return nil, fmt.Sprintf("LISTEN_FDS is for process %d (LISTEN_PID), not this one (%d)", p, pid), nil
 		}
 	}
 	n, err := strconv.Atoi(fds)
 	switch {
 	case err != nil || n < 0:
-		return nil, fmt.Errorf("LISTEN_FDS=%q is not a number of sockets: pass one listening TCP socket as fd 3 with LISTEN_FDS=1, or unset LISTEN_FDS to use --listen", fds)
+		return nil, "", fmt.Errorf("LISTEN_FDS=%q is not a number of sockets: pass one listening TCP socket as fd 3 with LISTEN_FDS=1, or unset LISTEN_FDS to use --listen", fds)
 	case n == 0:
-		return nil, nil
+		return nil, "LISTEN_FDS=0 passes no socket", nil
 	case n > 1:
-		return nil, fmt.Errorf("LISTEN_FDS=%d: aether_controller serves one TCP socket: pass exactly one (one ListenStream= in the systemd socket unit)", n)
+		return nil, "", fmt.Errorf("LISTEN_FDS=%d: aether_controller serves one TCP socket: pass exactly one (one ListenStream= in the systemd socket unit)", n)
 	}
-	return listenerOnFD(activationFD)
+	ln, err = listenerOnFD(activationFD)
+	return ln, "", err
 }
 
 // listenerOnFD is the TCP socket fd as a listener, listening if it was

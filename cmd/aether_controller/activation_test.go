@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -56,10 +57,15 @@ func TestBinarySocketActivation(t *testing.T) {
 		dial(t, p.addr)
 	})
 	t.Run("LISTEN_PID of another process is ignored", func(t *testing.T) {
-		p := startCommand(t, activated(t, bin, sock, "LISTEN_FDS=1", "LISTEN_PID="+strconv.Itoa(os.Getpid())))
+		cmd := activated(t, bin, sock, "LISTEN_FDS=1", "LISTEN_PID="+strconv.Itoa(os.Getpid()))
+		var logs testutil.SyncBuffer
+		cmd.Stderr = &logs
+		p := startCommand(t, cmd)
 		if p.addr == addr {
 			t.Fatalf("served the socket meant for pid %d", os.Getpid())
 		}
+		want := fmt.Sprintf("LISTEN_FDS is for process %d (LISTEN_PID), not this one", os.Getpid())
+		testutil.Eventually(t, waitFor, "a warning that LISTEN_FDS was not used", func() bool { return strings.Contains(logs.String(), want) })
 	})
 }
 

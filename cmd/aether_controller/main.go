@@ -194,7 +194,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer stopPanel()
 	panelDone, err := startPanel(panelCtx, cancel, o, token != "", srv, log, stdout)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	addr := ln.Addr().String()
@@ -316,9 +315,12 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 // controlListener is the socket the wire protocol is served on: the one a
 // service manager passed (LISTEN_FDS, see activatedListener), else --listen.
 func controlListener(o options, log *slog.Logger) (net.Listener, error) {
-	ln, err := activatedListener(os.Getpid())
+	ln, ignored, err := activatedListener(os.Getpid())
 	if err != nil {
 		return nil, err
+	}
+	if ignored != "" {
+		log.Warn(ignored + ": not using it; listening on --listen " + o.listen)
 	}
 	if ln == nil {
 		ln, err = listen("tcp", o.listen, o.tls)

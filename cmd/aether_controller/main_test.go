@@ -22,6 +22,7 @@ import (
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/aether-lab/aether-bridge/internal/testutil"
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/controller"
 	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
@@ -69,8 +70,12 @@ func startBinary(t *testing.T, args ...string) *controllerProcess {
 // startCommand is startBinary for a prepared command (environment, files).
 func startCommand(t *testing.T, cmd *exec.Cmd) *controllerProcess {
 	t.Helper()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var stderr testutil.SyncBuffer
+	if cmd.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(cmd.Stderr, &stderr)
+	} else {
+		cmd.Stderr = &stderr
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +178,7 @@ func TestRunHelp(t *testing.T) {
 	for _, flag := range []string{"-listen", "-arm", "-backend", "-i2c-bus", "-i2c-addr", "-serial-port", "-serial-baud",
 		"-watchdog", "-park-after", "-release-after", "-max-clients", "-token-file", "-max-line", "-v", "-http", "-max-pulse-step",
 		"-http-allow-host", "-insecure-no-token", "-tls-cert", "-tls-key",
-		"(default 500ms)", "(default 0x40)", "(default 8)", "bytes"} {
+		"(default 500ms)", "(default 0x40)", "(default 8)", "bytes", "LISTEN_FDS=1", "LISTEN_PID", "fd 3"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("--help does not mention %q", flag)
 		}

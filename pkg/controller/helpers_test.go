@@ -20,6 +20,7 @@ import (
 	"github.com/aether-lab/aether-bridge/pkg/armfile"
 	"github.com/aether-lab/aether-bridge/pkg/clock"
 	"github.com/aether-lab/aether-bridge/pkg/protocol"
+	"github.com/aether-lab/aether-bridge/pkg/servo"
 	"github.com/aether-lab/aether-bridge/pkg/servo/sim"
 )
 
@@ -56,6 +57,13 @@ func newHarness(t *testing.T, cfg Config) *harness {
 
 func newHarnessArm(t *testing.T, cfg Config, arm armfile.Arm) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, arm, nil)
+}
+
+// newHarnessWith is newHarnessArm with the servos wrapped by wrap (nil:
+// the gated sim servos as they are), e.g. to add servo.Feedback.
+func newHarnessWith(t *testing.T, cfg Config, arm armfile.Arm, wrap func(*harness) servo.Backend) *harness {
+	t.Helper()
 	h := &harness{t: t, clk: clock.NewFake(t0), logs: &syncBuffer{}, tickSig: make(chan struct{}, 1)}
 	park, _ := arm.ParkPose()
 	start, err := arm.Kinematics.ToExternal(park)
@@ -71,7 +79,11 @@ func newHarnessArm(t *testing.T, cfg Config, arm armfile.Arm) *harness {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	h.srv, err = newServer(cfg, arm, h.servos, func() {
+	var backend servo.Backend = h.servos
+	if wrap != nil {
+		backend = wrap(h)
+	}
+	h.srv, err = newServer(cfg, arm, backend, func() {
 		h.ticks.Add(1)
 		select {
 		case h.tickSig <- struct{}{}:

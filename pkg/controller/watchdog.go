@@ -13,6 +13,7 @@ import (
 // or zero when nothing is pending: ok → hold when the control client's
 // silence reaches Watchdog, hold → parking after ParkAfter, parked → off
 // after ReleaseAfter. parking → parked is the tick's, when the arm arrives.
+// A latched stop or servo fault holds: no deadline.
 func (m *motion) nextDeadline() time.Time {
 	cfg := m.s.cfg
 	switch m.wd {
@@ -22,7 +23,7 @@ func (m *motion) nextDeadline() time.Time {
 		}
 		return m.lease.lastLine().Add(cfg.Watchdog)
 	case protocol.WatchdogHold:
-		if m.estopped {
+		if m.estopped || m.fault != "" { // held until reset / torque on
 			return time.Time{}
 		}
 		return laterOf(m.holdSince.Add(cfg.ParkAfter), m.releaseRetry)
@@ -50,7 +51,7 @@ func (m *motion) watchdog(now time.Time) {
 			m.setWatchdog(now, protocol.WatchdogHold, fmt.Sprintf("the control client sent nothing for %v", silent.Round(time.Millisecond)))
 		}
 	case protocol.WatchdogHold:
-		if m.estopped || now.Sub(m.holdSince) < cfg.ParkAfter {
+		if m.estopped || m.fault != "" || now.Sub(m.holdSince) < cfg.ParkAfter {
 			return
 		}
 		if m.raw == nil {

@@ -70,13 +70,15 @@ def test_gripper_at_1khz_every_command_is_sent_and_acked(rig):
 
 
 def test_gripper_back_to_back_every_command_gets_an_ack(rig):
-    # Faster than the link's queue drains: the overflow is refused with queue_full, never dropped.
+    # Faster than the link's queue drains: the overflow is refused with queue_full, never dropped;
+    # on a starved machine a command still queued past link.max_command_age_ms expires instead
+    # of running late. Either way it has its ack.
     # The publisher is as deep as the bridge's input: a depth-10 publisher drops most of a
     # back-to-back burst itself (KEEP_LAST), before the bridge can see it.
     peer, _, acks = rig
     got = gripper_burst(peer, acks, 1000, 0, depth=1000)
-    codes = {a.code for a in got if a.status != CommandAck.STATUS_OK}
-    assert codes <= {"queue_full"}, codes
+    refused = {(a.code, a.message) for a in got if a.status != CommandAck.STATUS_OK}
+    assert {code for code, _ in refused} <= {"queue_full", "expired"}, sorted(refused)[:5]
     assert any(a.status == CommandAck.STATUS_OK for a in got)
 
 

@@ -196,18 +196,21 @@ func (b *Backend) flush() {
 	}
 }
 
-// checkFaults latches the first fault reported by flagged replies.
+// checkFaults latches the first fault reported by flagged replies. A servo
+// already latched is not asked again: its flags stay set until Recover, and
+// asking (a DYNAMIXEL READ) would cost a reply budget every cycle.
 func (b *Backend) checkFaults(flagged []Status) {
 	for _, st := range flagged {
+		if slices.Contains(b.faulted, st.ID) {
+			continue
+		}
 		i := slices.Index(b.ids, st.ID)
 		flags, err := b.fam.Faults(st, b.read)
 		if err != nil || flags == 0 {
 			continue
 		}
 		b.health[i].Flags = flags.Names()
-		if !slices.Contains(b.faulted, st.ID) {
-			b.faulted = append(b.faulted, st.ID)
-		}
+		b.faulted = append(b.faulted, st.ID)
 		if b.fault == nil {
 			b.fault = fmt.Errorf("%w: %s reports %s; the arm is held: remove the cause (let it cool, free the joint, check the supply), then switch torque on to recover",
 				servo.ErrFault, b.label(i), flags)

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"math"
 	"time"
 
 	"github.com/aether-lab/aether-bridge/pkg/ik"
@@ -104,6 +105,16 @@ func (d *deadband) filter(model ik.Model, joints []float64, goal vec, now time.T
 	d.still, d.vel, d.sum, d.count = true, vec{}, vec{}, 0
 	mean := meanOf(d.window)
 	d.window = d.window[:0]
+	// The wrist keeps the pitch and roll of the last target: they are the
+	// sender's (a joint-space command chose them), not the wrist policy's;
+	// the pitch as near to it as the joints allow at the mean.
+	roll := 0.0
+	if len(joints) > 4 {
+		roll = joints[4]
+	}
+	if q, _, err := model.IKAt(mean.point(), ik.ToolPitch(joints), roll, math.Pi); err == nil {
+		return q
+	}
 	if sol, err := model.IK(mean.point(), ik.Options{}); err == nil {
 		return sol.Joints
 	}

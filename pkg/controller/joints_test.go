@@ -40,3 +40,21 @@ func TestJointsCommand(t *testing.T) {
 		t.Fatalf("tool below the workspace: %+v", r)
 	}
 }
+
+// A planner holding a pose in joint space sends the same joint angles over
+// and over. The deadband settles the stream, but it must settle on those
+// angles: not on the wrist pitch and roll the wrist policy would pick for
+// that tool point, which the operator never sent.
+func TestJointsStreamHeldStaysOnItsAngles(t *testing.T) {
+	h := newHarness(t, Config{})
+	c := h.dial()
+	want := []float64{0, 90, -90, -60, 30} // pitch and roll of the planner's choosing
+	for range 30 { // 1.2 s at 25 Hz: far past the deadband's settle time
+		wantOK(t, c.do(`{"type":"command","joints":[0,90,-90,-60,30]}`), protocol.MessageCommandReceived)
+		h.step(2)
+	}
+	h.stepUntil(2000, "the arm at rest", func(st protocol.State) bool { return !st.Moving })
+	if got := jointsDeg(h.srv.State()); !sameJoints(got, want, 0.01) {
+		t.Fatalf("a held joint-space stream settled at %v, want the angles sent %v", got, want)
+	}
+}

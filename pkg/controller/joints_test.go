@@ -49,7 +49,8 @@ func TestJointsStreamHeldStaysOnItsAngles(t *testing.T) {
 	h := newHarness(t, Config{})
 	c := h.dial()
 	want := []float64{0, 90, -90, -60, 30} // pitch and roll of the planner's choosing
-	for range 30 {                         // 1.2 s at 25 Hz: far past the deadband's settle time
+	// 1.2 s at 25 Hz: far past the deadband's settle time.
+	for range 30 {
 		wantOK(t, c.do(`{"type":"command","joints":[0,90,-90,-60,30]}`), protocol.MessageCommandReceived)
 		h.step(2)
 	}

@@ -268,24 +268,7 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 	case opServo:
 		return m.applyPulse(o, now)
 	case opCommand:
-		m.endCalibration("command")
-		if o.joints != nil {
-			if q := m.still.filter(m.s.model, o.joints, m.goal(), now); q != nil {
-				copy(m.target, q)
-			}
-		}
-		if o.gripper != nil {
-			m.gripTarget = *o.gripper
-		}
-		m.lastID = o.id
-		vel := m.maxVel
-		if o.joints == nil {
-			// A gripper change keeps the arm's move as it is, speed
-			// included: a park under way goes on at park speed.
-			vel = m.vel
-		}
-		m.engage(now, vel)
-		return protocol.OK(o.id, protocol.MessageCommandReceived)
+		return m.applyCommand(o, now)
 	case opHome:
 		m.endCalibration("home")
 		m.still.reset()
@@ -299,6 +282,29 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		}
 		return protocol.OK(o.id, "Reset")
 	}
+}
+
+// applyCommand starts an accepted command: a new target (through the
+// deadband) and/or a gripper change.
+func (m *motion) applyCommand(o *op, now time.Time) protocol.Response {
+	m.endCalibration("command")
+	if o.joints != nil {
+		if q := m.still.filter(m.s.model, o.joints, m.goal(), now); q != nil {
+			copy(m.target, q)
+		}
+	}
+	if o.gripper != nil {
+		m.gripTarget = *o.gripper
+	}
+	m.lastID = o.id
+	vel := m.maxVel
+	if o.joints == nil {
+		// A gripper change keeps the arm's move as it is, speed
+		// included: a park under way goes on at park speed.
+		vel = m.vel
+	}
+	m.engage(now, vel)
+	return protocol.OK(o.id, protocol.MessageCommandReceived)
 }
 
 // expired is the reply to o when it would start later than its ttl_ms.

@@ -96,3 +96,25 @@ func commandedDeg(st protocol.State) []float64 {
 	}
 	return out
 }
+
+// A fault reported by a limp arm (torque off) is latched and refuses
+// motion, but the arm is not held: the state says off, not hold.
+func TestServoFaultOnALimpArmStaysOff(t *testing.T) {
+	var fs *feedbackSim
+	h := newHarnessWith(t, Config{}, armfile.Default(), func(h *harness) servo.Backend {
+		fs = &feedbackSim{gatedBackend: h.servos, now: h.clk.Now}
+		return fs
+	})
+	c := h.dial()
+	wantOK(t, c.do(`{"type":"command","x":200,"y":0,"z":100}`), protocol.MessageCommandReceived)
+	h.step(3)
+	if r := c.do(`{"type":"torque","on":false}`); r.Status != protocol.StatusOK {
+		t.Fatalf("torque off: %+v", r)
+	}
+	fs.setFault(fmt.Errorf("%w: id 2 reports voltage", servo.ErrFault))
+	h.step(2)
+	if st := h.srv.State(); st.Watchdog != protocol.WatchdogOff || st.Fault == "" {
+		t.Fatalf("fault on a limp arm: watchdog %q fault %q, want off with the fault", st.Watchdog, st.Fault)
+	}
+	wantCode(t, c.do(`{"type":"command","x":200,"y":0,"z":100}`), protocol.CodeServoFault)
+}

@@ -92,8 +92,12 @@ func (m *motion) sense(now time.Time) {
 	}
 	if meas.Fault != nil && m.fault == "" {
 		m.fault = meas.Fault.Error()
-		m.log.Error("servo fault: holding the arm; send torque on after removing the cause", "err", meas.Fault)
 		m.halt()
+		if m.released { // limp: nothing to hold; motion stays refused
+			m.log.Error("servo fault on the limp arm; send torque on after removing the cause", "err", meas.Fault)
+			return
+		}
+		m.log.Error("servo fault: holding the arm; send torque on after removing the cause", "err", meas.Fault)
 		m.setWatchdog(now, protocol.WatchdogHold, "servo fault")
 	}
 }

@@ -160,7 +160,8 @@ func (m *motion) takeover(sess *session, now time.Time) bool {
 // when nobody holds it, or when a connection of the same client name does
 // (the client reconnected before its old connection was noticed gone). An
 // arm held because the client left is then fed again; one already parking
-// or parked stays so until a command.
+// or parked stays so until a command, and one held by a latched stop or a
+// servo fault stays held until reset or torque on.
 func (m *motion) resume(sess *session, now time.Time) {
 	name := sess.clientName()
 	switch {
@@ -172,7 +173,7 @@ func (m *motion) resume(sess *session, now time.Time) {
 	}
 	m.log.Info("control lease resumed by a client reconnecting", "client", sess.describe())
 	m.lease = sess
-	if m.wd == protocol.WatchdogHold && !m.released {
+	if m.wd == protocol.WatchdogHold && !m.released && !m.estopped && m.fault == "" { // a stop or fault holds on
 		m.setWatchdog(now, protocol.WatchdogOK, "control resumed")
 	}
 	m.publish(now, false)

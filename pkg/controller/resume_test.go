@@ -103,3 +103,24 @@ func (h *harness) stallInServoWrite() {
 		h.t.Fatal("motion loop never wrote the servos")
 	}
 }
+
+// A client that latched a stop and reconnects with "resume" gets control
+// back, but the arm stays held: the watchdog does not report ok while the
+// stop is latched.
+func TestResumeUnderALatchedStopStaysHeld(t *testing.T) {
+	h := newHarness(t, Config{Watchdog: 500 * time.Millisecond, ParkAfter: time.Second})
+	old := h.dial()
+	wantOK(t, old.do(`{"type":"hello","version":1,"client":"bridge-a"}`), "hello bridge-a, role control")
+	wantOK(t, old.do(seedLine), protocol.MessageCommandReceived)
+	h.step(2)
+	wantOK(t, old.do(`{"type":"stop"}`), "Stopped")
+	old.conn.Close()
+	eventually(t, "lease released", func() bool { return h.srv.State().Control == "" })
+
+	again := h.dial()
+	wantOK(t, again.do(`{"type":"hello","version":1,"client":"bridge-a","resume":true}`), "hello bridge-a, role control")
+	eventually(t, "control resumed", func() bool { return h.srv.State().Control == "bridge-a" })
+	if st := h.srv.State(); st.Watchdog != protocol.WatchdogHold || !st.Estopped {
+		t.Fatalf("resumed under a latched stop: watchdog %q estopped %v, want hold, latched", st.Watchdog, st.Estopped)
+	}
+}

@@ -118,3 +118,35 @@ func TestServoFaultOnALimpArmStaysOff(t *testing.T) {
 	}
 	wantCode(t, c.do(`{"type":"command","x":200,"y":0,"z":100}`), protocol.CodeServoFault)
 }
+
+// Neither a reset of a fault-held arm nor torque on under a latched stop
+// makes the state claim the arm follows commands (watchdog ok): both stay
+// held until the fault is recovered or the stop reset.
+func TestHeldArmStaysHeldThroughResetAndTorqueOn(t *testing.T) {
+	var fs *feedbackSim
+	h := newHarnessWith(t, Config{Watchdog: time.Hour}, armfile.Default(), func(h *harness) servo.Backend {
+		fs = &feedbackSim{gatedBackend: h.servos, now: h.clk.Now}
+		return fs
+	})
+	c := h.dial()
+	wantOK(t, c.do(`{"type":"command","x":200,"y":0,"z":100}`), protocol.MessageCommandReceived)
+	h.step(3)
+	wantOK(t, c.do(`{"type":"stop"}`), "Stopped")
+	if r := c.do(`{"type":"torque","on":false}`); r.Status != protocol.StatusOK {
+		t.Fatalf("torque off: %+v", r)
+	}
+	if r := c.do(`{"type":"torque","on":true}`); r.Status != protocol.StatusOK {
+		t.Fatalf("torque on: %+v", r)
+	}
+	if st := h.srv.State(); st.Watchdog != protocol.WatchdogHold || !st.Estopped {
+		t.Fatalf("torque on under a latched stop: watchdog %q estopped %v, want hold, latched", st.Watchdog, st.Estopped)
+	}
+	wantOK(t, c.do(`{"type":"reset"}`), "Reset")
+
+	fs.setFault(fmt.Errorf("%w: id 3 reports overheat", servo.ErrFault))
+	h.step(2)
+	wantOK(t, c.do(`{"type":"reset"}`), "Reset")
+	if st := h.srv.State(); st.Watchdog != protocol.WatchdogHold || st.Fault == "" {
+		t.Fatalf("reset of a fault-held arm: watchdog %q fault %q, want hold with the fault", st.Watchdog, st.Fault)
+	}
+}

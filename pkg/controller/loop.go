@@ -110,10 +110,15 @@ func (m *motion) stop() {
 	}
 }
 
-// engage starts a move at speed vel, powering the servos if released.
+// engage starts a move at speed vel, powering the servos if released;
+// under a latched stop (torque on) it only powers them.
 func (m *motion) engage(now time.Time, vel float64) {
 	m.vel = vel
 	m.released = false
+	if m.estopped { // torque on under a latched stop: powered, but held
+		m.setWatchdog(now, protocol.WatchdogHold, "torque on while stopped")
+		return
+	}
 	m.setWatchdog(now, protocol.WatchdogOK, "command accepted")
 }
 

@@ -278,7 +278,7 @@ func (m *motion) decide(o *op, now time.Time) protocol.Response {
 		return protocol.OK(o.id, "Homing")
 	default: // opReset
 		m.halt()
-		if !m.released {
+		if !m.released && m.fault == "" { // a fault holds on until torque on
 			m.setWatchdog(now, protocol.WatchdogOK, "reset")
 		}
 		return protocol.OK(o.id, "Reset")

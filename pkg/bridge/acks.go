@@ -66,9 +66,12 @@ func (c *Core) track(source string, id protocol.ID, err error, p pending) {
 	}
 	if r, early := c.early[id]; early {
 		delete(c.early, id)
-		c.arm.answered(id)
+		refresh := c.arm.answered(id)
 		c.mu.Unlock()
 		c.publish(r.ack(p))
+		if refresh {
+			c.sink.Refresh()
+		}
 		return
 	}
 	if _, dup := c.pending[id]; !dup {
@@ -117,9 +120,12 @@ func (c *Core) Result(id protocol.ID, resp protocol.Response, err error, rtt tim
 		return
 	}
 	delete(c.pending, id)
-	c.arm.answered(id)
+	refresh := c.arm.answered(id)
 	c.mu.Unlock()
 	c.publish(r.ack(p))
+	if refresh {
+		c.sink.Refresh() // the state pushed with the change came before this reply
+	}
 }
 
 // ack builds the Ack for r, sent on behalf of p.

@@ -153,8 +153,8 @@ func (c *Core) Estop(source string, engage bool) {
 }
 
 // Stop sends stop ahead of everything (the ~/stop service). Unlike Estop it
-// does not refuse later motion locally; the controller latches it until home
-// or reset. A stop is never dropped: while the controller is unreachable it
+// does not refuse later motion locally; the controller latches it until a
+// reset. A stop is never dropped: while the controller is unreachable it
 // is kept and sent first on reconnect (a late stop is safe); queued
 // reports that case.
 func (c *Core) Stop(source string) (id protocol.ID, queued bool) {

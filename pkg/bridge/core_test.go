@@ -22,6 +22,7 @@ type fakeSink struct {
 	targets []ik.Point
 	sent    []Command
 	stops   int
+	refresh int
 	sendErr error
 }
 
@@ -34,6 +35,12 @@ func (s *fakeSink) Start(ev Events) error {
 }
 
 func (s *fakeSink) Close() error { return nil }
+
+func (s *fakeSink) Refresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refresh++
+}
 
 func (s *fakeSink) SetTarget(t Target) (protocol.ID, error) {
 	s.mu.Lock()
@@ -224,6 +231,33 @@ func TestPositionIsTheReportedPoseNeverOneFromBeforeAHome(t *testing.T) {
 	c.Telemetry(protocol.State{Pose: protocol.Point{X: 70, Y: 0, Z: 200}})
 	if p, ok := c.Position(); !ok || math.Abs(p.X-0.07) > 1e-12 {
 		t.Fatalf("position %v %v after the home, want (0.07, 0, 0.2)", p, ok)
+	}
+}
+
+// A stop of an arm at rest: the controller pushes its state before it
+// answers, so that report predates the reply and does not count; the
+// answer asks for a fresh one, and once it comes the position is known
+// again (hand tracking re-anchors on it at once, not at the next change).
+func TestAnsweredStopAsksForAFreshReport(t *testing.T) {
+	c, sink, _ := newCore(t, Config{})
+	rest := protocol.State{Pose: protocol.Point{X: 150, Y: 0, Z: 120}}
+	c.Telemetry(rest)
+	id, _ := c.Stop("~/stop")
+	c.Telemetry(rest) // pushed with the stop, before its reply
+	c.Result(id, protocol.OK(id, "Stopped"), nil, time.Millisecond)
+	if _, ok := c.Position(); ok {
+		t.Fatal("position known from a report older than the stop's reply")
+	}
+	if sink.refresh != 1 {
+		t.Fatalf("refreshes %d after the stop was answered, want 1", sink.refresh)
+	}
+	c.Telemetry(rest) // the status reply Refresh asked for
+	if p, ok := c.Position(); !ok || math.Abs(p.X-0.15) > 1e-12 {
+		t.Fatalf("position %v %v after the fresh report, want x 0.15 m", p, ok)
+	}
+	c.Result(protocol.NumericID(99), protocol.OK(protocol.NumericID(99), "x"), nil, 0)
+	if sink.refresh != 1 {
+		t.Fatalf("refreshes %d: an unrelated reply asked for one", sink.refresh)
 	}
 }
 

@@ -181,6 +181,21 @@ func (g *GazeboSink) Stop() protocol.ID {
 	return id
 }
 
+// Refresh reports the commanded joints as the arm's state once the last
+// move has had its time: the bridge cannot see the simulated arm, so
+// during a move, or after a stop cut one short, it reports nothing.
+func (g *GazeboSink) Refresh() {
+	now := g.cfg.Clock.Now()
+	g.mu.Lock()
+	if g.joints == nil || g.halted || now.Before(g.until) {
+		g.mu.Unlock()
+		return
+	}
+	q, gripper := append([]float64(nil), g.joints...), g.gripper
+	g.mu.Unlock()
+	g.ev.Telemetry(g.state(q, gripper))
+}
+
 func (g *GazeboSink) nextID() protocol.ID {
 	g.mu.Lock()
 	defer g.mu.Unlock()

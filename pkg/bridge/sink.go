@@ -24,7 +24,7 @@ type CommandKind uint8
 const (
 	// CommandGripper sets the gripper and keeps the arm's current target.
 	CommandGripper CommandKind = iota + 1
-	// CommandHome moves to the home pose and clears a latched stop.
+	// CommandHome moves to the home pose (a latched stop needs a reset first).
 	CommandHome
 	// CommandReset clears a latched stop without moving.
 	CommandReset
@@ -64,6 +64,11 @@ type Sink interface {
 	// Stop halts the arm ahead of everything queued; a stop is kept until
 	// the arm can be told.
 	Stop() protocol.ID
+	// Refresh asks for a report of the arm's state taken from now on
+	// (through Events.Telemetry), or does nothing where none can be had.
+	// The Core calls it once a home, reset or stop is answered: the state
+	// the controller pushed with that change predates the reply.
+	Refresh()
 	// Close stops delivery; outstanding commands get their outcome first.
 	Close() error
 }
@@ -94,7 +99,9 @@ func NewLinkSink(cfg link.Config) *LinkSink { return &LinkSink{cfg: cfg} }
 func (s *LinkSink) Start(ev Events) error {
 	cfg := s.cfg
 	cfg.OnResult = func(r link.Result) {
-		if r.Kind != link.KindPing {
+		// Pings and Refresh's status requests are the sink's own: their
+		// state reaches OnTelemetry, and no command waits for them.
+		if r.Kind != link.KindPing && r.Request.Type != protocol.TypeStatus {
 			ev.Result(r.ID, r.Response, r.Err, r.RTT)
 		}
 	}
@@ -150,6 +157,16 @@ func (s *LinkSink) Stop() protocol.ID {
 		return l.Stop()
 	}
 	return ""
+}
+
+// Refresh sends a status request to a v1 controller; its reply's state
+// reaches Telemetry. A seed-format server (no hello, so no ServerInfo)
+// reports no state and gets none. A full queue or a closed link drops it:
+// pushed events still come.
+func (s *LinkSink) Refresh() {
+	if l := s.link.Load(); l != nil && l.ServerInfo() != nil {
+		_, _ = l.Send(protocol.Request{Type: protocol.TypeStatus})
+	}
 }
 
 // Close closes the link.

@@ -55,13 +55,16 @@ func (a *armView) clear(id protocol.ID) {
 	a.awaiting[id] = true
 }
 
-// answered ends the wait for id's reply (or gives up on it). Core.mu must
-// be held.
-func (a *armView) answered(id protocol.ID) {
-	if a.awaiting[id] {
-		delete(a.awaiting, id)
-		a.settling = true
+// answered ends the wait for id's reply (or gives up on it) and reports
+// whether it was one (then a fresh report is wanted: Sink.Refresh). Core.mu
+// must be held.
+func (a *armView) answered(id protocol.ID) bool {
+	if !a.awaiting[id] {
+		return false
 	}
+	delete(a.awaiting, id)
+	a.settling = true
+	return true
 }
 
 // LinkState records a change of the sink's connection (Events).

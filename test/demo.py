@@ -121,9 +121,15 @@ def main():
         print(f"  ← ~/home: success={fut.result().success} {fut.result().message}", flush=True)
         sent += 1
         d.spin_until(lambda: len(d.ack_list) >= sent, 10, f"{sent} acks (got {len(d.ack_list)})")
-        d.spin_until(lambda: d.joints is not None, 10, "/joint_states")
+        # The home and the gripper stroke take a moment: show the joints once the arm, seen moving
+        # home, is at rest again.
+        def at_rest():
+            return d.joints is not None and d.joints.velocity and all(abs(v) < 1e-3 for v in d.joints.velocity)
+        d.spin_until(lambda: not at_rest(), 5, "/joint_states of the arm moving home")
+        d.spin_until(at_rest, 15, "/joint_states at rest after the home")
         j = d.joints
-        print("demo: /joint_states " + ", ".join(f"{n}={math.degrees(p):.1f}°" for n, p in zip(j.name, j.position)))
+        print("demo: /joint_states at rest " +
+              ", ".join(f"{n}={math.degrees(p):.1f}°" for n, p in zip(j.name, j.position)))
         bad = [a for a in d.ack_list if a.status != CommandAck.STATUS_OK]
         print(f"demo: {len(d.ack_list)} acks, {len(bad)} errors — done", flush=True)
         node.destroy_node()

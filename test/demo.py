@@ -72,12 +72,38 @@ class Demo:
         while not cond():
             if time.monotonic() > deadline:
                 raise SystemExit(f"demo: timed out waiting for {what}")
-            rclpy.spin_once(self.node, timeout_sec=0.05)
+            spin_once(self.node, 0.05)
 
     def spin_for(self, seconds):
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            rclpy.spin_once(self.node, timeout_sec=max(0.0, min(0.05, end - time.monotonic())))
+            spin_once(self.node, max(0.0, min(0.05, end - time.monotonic())))
+
+
+# Ctrl-C (or SIGTERM) during spin_once surfaces inside rclpy as whatever it was doing failed: a
+# pybind RuntimeError in a take, or the wait set of a context rclpy's own handler shut down. So
+# during spin_once the handler only notes it, and spin_once turns any of that into one
+# KeyboardInterrupt once rclpy has returned.
+_stop = {"requested": False, "spinning": False}
+
+
+def on_signal(*_):
+    _stop["requested"] = True
+    if not _stop["spinning"]:
+        raise KeyboardInterrupt
+
+
+def spin_once(node, timeout):
+    _stop["spinning"] = True
+    try:
+        rclpy.spin_once(node, timeout_sec=timeout)
+    except Exception:
+        if not _stop["requested"]:
+            raise
+    finally:
+        _stop["spinning"] = False
+    if _stop["requested"]:
+        raise KeyboardInterrupt
 
 
 def main():
@@ -145,5 +171,6 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, on_signal)  # before rclpy.init, which chains to it
+    signal.signal(signal.SIGTERM, on_signal)
     sys.exit(main())
